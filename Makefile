@@ -11,14 +11,18 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: install fetch reproduce test test-slow lock clean-cache
-install: $(BIN)/.installed
-
-# A venv with the verified, pinned environment (constraints.txt) and shardbook installed editable.
-$(BIN)/.installed: pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -c constraints.txt torch $(QUIET)
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' $(QUIET)
-	@touch $@
+# A venv with the verified, pinned environment (constraints.txt) and shardbook installed editable. The stamp
+# holds a hash of pyproject.toml and constraints.txt (nbdev-export touches pyproject.toml's mtime, so mtimes won't do).
+install:
+	@h=$$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16); \
+	if [ "$$(cat $(BIN)/.installed 2>/dev/null)" != "$$h" ]; then \
+	  set -eo pipefail; \
+	  test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  echo "installing the pinned environment into $(VENV)"; \
+	  $(BIN)/python -m pip install -q -c constraints.txt torch $(QUIET); \
+	  $(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]' $(QUIET); \
+	  echo $$h > $(BIN)/.installed; \
+	fi
 
 # The default model (93 MB) and corpus, fetched and converted once into ~/.cache/shardbook (or $$SHARDBOOK_CACHE).
 fetch: install
