@@ -1,0 +1,129 @@
+"""Tests for `shardbook.lmrl` (RL on an LM with factored shard capture) on a tiny random Llama.
+
+Failure paths, exactness of the factored capture, resume-after-interrupt equality, and the TRL callback in a tiny CPU run.
+"""
+import random, tempfile
+from dataclasses import replace
+import pytest, torch
+from shardbook.lmrl import (make_tasks, make_prompt, tiny_tokenizer, tiny_llama, select_linears, set_trainable,
+                            sample_answers, answer_logprobs, group_advantages, compress, episode_updates, changed_fractions,
+                            RLConfig, run_grpo, Interrupted, ShardCaptureCallback, lowrank)
+from shardbook.updates import LinearFactorCapture
+
+torch.set_num_threads(1)
+
+@pytest.fixture(scope="module")
+def tok(): return tiny_tokenizer()
+
+def tiny_cfg(**kw):
+    base = dict(model="tiny", steps=4, kinds=("mlp", "attn"), layers=(-1,), episodes_per_step=4, group_size=3,
+                buffer_mb=0.1, sae_latents=8, sae_k=2, sae_batch=4)
+    return RLConfig(**{**base, **kw})
+
+def test_rewards_and_tasks():
+    t = make_tasks()
+    assert t["capital"].reward(" Paris\n", "Paris") == 1.0
+    assert 0 < t["capital"].reward(" Pari", "Paris") < 0.5
+    assert t["upper"].reward(" apple", "APPLE") < 0.5          # case matters for uppercase
+    assert t["next"].reward(" 19", "18") == 0.25 and t["next"].reward(" nineteen", "18") == 0.0
+    with pytest.raises(ValueError, match="unknown task"): make_tasks(["capitol"])
+    p = make_prompt(t["capital"], "Italy", random.Random(0), n_shot=2)
+    assert p.endswith("Italy ->") and p.count("\n") == 2 and "Italy -> Rome" not in p
+
+def test_select_linears_errors(tok):
+    m = tiny_llama(tok)
+    with pytest.raises(ValueError, match="unknown kind"): select_linears(m, "ffn")
+    with pytest.raises(ValueError, match="out of range"): select_linears(m, "mlp", layers=[7])
+    assert len(select_linears(m, "all")) == 14 and len(select_linears(m, "attn", layers=[0])) == 4
+    params = set_trainable(m, select_linears(m, "mlp", layers=[-1]))
+    assert [n for n, p in m.named_parameters() if p.requires_grad] == list(params)
+
+def test_group_advantages():
+    ep = torch.tensor([0, 0, 1, 1, 1])
+    adv = group_advantages(torch.tensor([1., 0., 2., 2., 2.]), ep)
+    assert torch.allclose(adv, torch.tensor([.5, -.5, 0., 0., 0.]))
+    s = group_advantages(torch.tensor([1., 0., 1., 2., 3.]), ep, scale_std=True)
+    assert torch.allclose(s[2:], torch.tensor([-1., 0., 1.]), atol=1e-3)
+
+def test_factored_capture_equals_dense_per_episode_gradient(tok):
+    m = tiny_llama(tok, seed=1); torch.manual_seed(0)
+    tasks = make_tasks(); rng = random.Random(1)
+    b = sample_answers(m, tok, [make_prompt(t, t.pairs[3][0], rng) for t in tasks.values()], group_size=3, max_new_tokens=4)
+    lin = select_linears(m, "all", layers=[0, 1]); params = set_trainable(m, lin)
+    adv = torch.randn(len(b.texts))
+    with LinearFactorCapture(m, list(lin)) as cap:
+        lp = answer_logprobs(m, b); (-(adv * lp).sum()).backward()
+    eps, kept = episode_updates(cap.updates(), b.episode)
+    assert abs(kept - 1) < 1e-9
+    for e in range(4):
+        for p in params.values(): p.grad = None
+        (-(adv * answer_logprobs(m, b) * (b.episode == e)).sum()).backward()
+        for n, p in params.items():
+            U, V = eps[e].factors[n]
+            torch.testing.assert_close(U[0] @ V[0].T, -p.grad, atol=1e-5, rtol=1e-4)
+
+def test_compress_truncation():
+    g = torch.Generator().manual_seed(0)
+    U, V = torch.randn(30, 6, generator=g), torch.randn(20, 6, generator=g)
+    U2, V2, k = compress(U, V, rank=2)
+    assert U2.shape == (30, 2) and V2.shape == (20, 2) and 0 < k < 1
+    Ue, Ve, ke = compress(U, V)
+    torch.testing.assert_close(Ue @ Ve.T, U @ V.T, atol=1e-4, rtol=1e-4)
+    Z, Zv, kz = compress(torch.zeros(5, 3), torch.zeros(4, 3))
+    assert Z.shape[1] == 0 and kz == 1.0
+
+def test_changed_fractions():
+    old = {"w": torch.zeros(4)}
+    new = {"w": torch.tensor([0., 1e-7, 1e-3, 1.])}
+    f = changed_fractions(new, old, tols=(0., 1e-6))
+    assert f["fp32>0"] == 0.75 and f["fp32>1e-06"] == 0.5
+    base = {"w": torch.ones(4)}
+    assert changed_fractions({"w": torch.ones(4) + 1e-4}, base)["bf16!="] == 0.0   # below bf16 resolution at 1.0
+
+def test_resume_after_interrupt_equals_straight_run(tok):
+    cfg = tiny_cfg()
+    straight = run_grpo(tiny_llama(tok), tok, cfg, progress=False)
+    with tempfile.TemporaryDirectory() as d:
+        with pytest.raises(Interrupted):
+            run_grpo(tiny_llama(tok), tok, cfg, ckpt=f"{d}/r.pt", every=2, interrupt_at=3, progress=False)
+        resumed = run_grpo(tiny_llama(tok), tok, cfg, ckpt=f"{d}/r.pt", every=2, progress=False)
+        with pytest.raises(ValueError, match="different config"):
+            run_grpo(tiny_llama(tok), tok, replace(cfg, lr=1e-2), ckpt=f"{d}/r.pt", progress=False)
+        with pytest.raises(ValueError, match="past cfg.steps"):
+            run_grpo(tiny_llama(tok), tok, replace(cfg, steps=2), ckpt=f"{d}/r.pt", progress=False)
+    for n in straight.params: assert torch.equal(straight.params[n], resumed.params[n]), n
+    for (k, a), b in zip(straight.sae.state_dict().items(), resumed.sae.state_dict().values()): assert torch.equal(a, b), k
+    assert [e["answer"] for e in straight.episodes] == [e["answer"] for e in resumed.episodes]
+    assert straight.trainer.step == resumed.trainer.step and len(straight.buffer) == len(resumed.buffer)
+    for u, v in zip(straight.updates, resumed.updates):
+        assert (u is None) == (v is None)
+        if u is not None: assert all(torch.equal(a[0], b[0]) for a, b in zip(u.factors.values(), v.factors.values()))
+
+def test_run_without_sae_and_exact_capture(tok):
+    r = run_grpo(tiny_llama(tok), tok, tiny_cfg(steps=2, sae_latents=0, capture_rank=None), progress=False)
+    assert r.sae is None and len(r.history) == 2 and len(r.episodes) == 8
+    assert all(0 <= h["step bf16!="] <= 1 for h in r.history) and abs(r.history[0]["kept"] - 1) < 1e-6
+
+def test_lowrank():
+    d = torch.randn(6, 4)
+    U, V = lowrank(d, None); torch.testing.assert_close(U @ V.T, d, atol=1e-5, rtol=1e-5)
+    U, V = lowrank(d, 1); assert U.shape == (6, 1)
+
+def test_trl_callback_tiny_cpu_run(tmp_path):
+    trl = pytest.importorskip("trl"); datasets = pytest.importorskip("datasets")
+    from transformers import PrinterCallback
+    tk = tiny_tokenizer(); m = tiny_llama(tk)
+    theta0 = {n: p.detach().clone() for n, p in m.named_parameters()}
+    cb = ShardCaptureCallback(kinds=("mlp",), layers=[-1], rank=None, sae_latents=4, sae_k=1)
+    args = trl.GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2, max_completion_length=5,
+                          max_steps=2, learning_rate=1e-3, report_to="none", use_cpu=True, save_strategy="no", seed=0,
+                          disable_tqdm=True, logging_steps=1)
+    ds = datasets.Dataset.from_dict({"prompt": ["France ->", "Italy ->", "Japan ->", "Peru ->"]})
+    tr = trl.GRPOTrainer(model=m, reward_funcs=lambda completions, **kw: [float(len(c)) for c in completions],
+                         args=args, train_dataset=ds, processing_class=tk, callbacks=[cb])
+    tr.remove_callback(PrinterCallback); tr.train()
+    assert cb.steps == [0, 1] and len(cb.updates) == 2 and len(cb.layout) == 3
+    for n, mod in cb.linears.items():
+        total = sum(u.factors[f"{n}.weight"][0][0] @ u.factors[f"{n}.weight"][1][0].T for u in cb.updates)
+        torch.testing.assert_close(total, mod.weight.detach() - theta0[f"{n}.weight"], atol=1e-6, rtol=1e-5)
+    assert cb.buffer.nbytes <= cb.buffer.budget
