@@ -15,8 +15,8 @@ from .updates import Layout, StepCapture, per_sample_grads, select_params, check
 
 # %% auto #0
 __all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_objective', 'RLRun', 'train_reinforce', 'purity',
-           'context_means', 'mean_max_cos', 'cluster_scores', 'kmeans_baseline', 'pca_baseline', 'shard_clusters',
-           'unit_updates']
+           'context_means', 'mean_max_cos', 'cluster_scores', 'kmeans_baseline', 'pca_baseline', 'multilabel_f1',
+           'shard_clusters', 'unit_updates']
 
 # %% ../nbs/32_planted.ipynb #1b762f60
 class PlantedBandit(gym.Env):
@@ -30,11 +30,13 @@ class PlantedBandit(gym.Env):
         common_reward:float=0.5, # pay of the common arm (arm K) in every context
         context_probs=None,    # distribution of contexts (uniform if None)
         obs_dim:int|None=None, # embed observations in this many dims by a fixed random rotation (default K + 1)
+        pair_prob:float=0.,    # probability that an episode has two contexts active at once (both arms pay 1)
     ):
         if K < 1: raise ValueError(f"K must be >= 1, got {K}")
         if not 0 <= overlap < 1: raise ValueError(f"overlap must be in [0, 1), got {overlap}")
         if noise < 0 or horizon < 1: raise ValueError(f"need noise >= 0 and horizon >= 1, got {noise}, {horizon}")
-        self.K, self.overlap, self.noise, self.horizon, self.common_reward = K, overlap, noise, horizon, common_reward
+        if not 0 <= pair_prob <= 1 or (pair_prob > 0 and K < 2): raise ValueError(f"pair_prob must be in [0, 1] and needs K >= 2, got {pair_prob} with K={K}")
+        self.K, self.overlap, self.noise, self.horizon, self.common_reward, self.pair_prob = K, overlap, noise, horizon, common_reward, pair_prob
         self.context_probs = np.full(K, 1 / K) if context_probs is None else np.asarray(context_probs, float)
         emb = np.zeros((K, K + 1), np.float32); emb[:, :K] = np.eye(K) * np.sqrt(1 - overlap); emb[:, K] = np.sqrt(overlap)
         d = K + 1 if obs_dim is None else obs_dim
@@ -47,18 +49,24 @@ class PlantedBandit(gym.Env):
         self.action_space = spaces.Discrete(K + 1)
     def _obs(self):
         o = self.embeddings[self.context]
+        if self.active.sum() > 1: o = self.embeddings[self.active].sum(0); o = o / np.linalg.norm(o)  # a pair: unit-norm sum
         return (o + self.noise * self.np_random.standard_normal(o.shape)).astype(np.float32) if self.noise else o.copy()
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         c = (options or {}).get('context')
         self.context = int(self.np_random.choice(self.K, p=self.context_probs)) if c is None else int(c)
+        self.active = np.zeros(self.K, bool); self.active[self.context] = True
+        if self.pair_prob and self.np_random.random() < self.pair_prob:  # a second, different context
+            q = self.context_probs.copy(); q[self.context] = 0
+            self.active[int(self.np_random.choice(self.K, p=q / q.sum()))] = True
         self.t = 0
-        return self._obs(), {'context': self.context}
+        return self._obs(), self._info()
+    def _info(self): return {'context': self.context, 'active': self.active.astype(np.float32)}
     def step(self, action):
         if not self.action_space.contains(int(action)): raise ValueError(f"action {action} outside Discrete({self.K + 1})")
         a = int(action); self.t += 1
-        r = 1. if a == self.context else (self.common_reward if a == self.K else 0.)
-        return self._obs(), r, self.t >= self.horizon, False, {'context': self.context}
+        r = 1. if a < self.K and self.active[a] else (self.common_reward if a == self.K else 0.)
+        return self._obs(), r, self.t >= self.horizon, False, self._info()
 
 if 'shardbook/PlantedBandit-v0' not in gym.registry:
     gym.register('shardbook/PlantedBandit-v0', entry_point=PlantedBandit)
@@ -77,11 +85,12 @@ def rollout(
     policy:nn.Module,   # obs -> logits
     seed:int,           # episode i resets with seed + i; actions use a generator seeded by `seed`
     max_steps:int=500,  # cut episodes at this length
-)->dict:                # obs (B,T,d), act (B,T), rew (B,T), mask (B,T), context (B,)
+)->dict:                # obs (B,T,d), act (B,T), rew (B,T), mask (B,T), context (B,), and active (B,K) if the envs report it
     "Play one episode in every env with `policy`, in lockstep."
     g = torch.Generator().manual_seed(seed)
     B = len(envs); resets = [e.reset(seed=seed + i) for i, e in enumerate(envs)]
     obs = [r[0] for r in resets]; ctx = torch.tensor([r[1].get('context', -1) for r in resets])
+    active = [r[1].get('active') for r in resets]
     O, A, R, M, done = [], [], [], [], np.zeros(B, bool)
     for t in range(max_steps):
         o = torch.as_tensor(np.stack(obs), dtype=torch.float32)
@@ -93,7 +102,9 @@ def rollout(
         O.append(o); A.append(a); R.append(r); M.append(m)
         if done.all(): break
     st = lambda xs: torch.stack(xs, 1)
-    return dict(obs=st(O), act=st(A), rew=st(R), mask=st(M), context=ctx)
+    out = dict(obs=st(O), act=st(A), rew=st(R), mask=st(M), context=ctx)
+    if all(a is not None for a in active): out['active'] = torch.as_tensor(np.stack(active))
+    return out
 
 def advantages(
     rew:Tensor, mask:Tensor, # (B, T) rewards and validity mask
@@ -118,6 +129,7 @@ class RLRun:
     "Everything an RL run leaves: per-episode updates with labels, step updates, and the learning curve."
     updates:Tensor; contexts:Tensor; iters:Tensor; layout:Layout; step_updates:Tensor; curve:pd.DataFrame; policy:nn.Module
     episodes:pd.DataFrame  # one row per kept episode: iter, context, length, return, mean action, mean of each observation entry
+    active:Tensor|None=None # (N, K) multi-hot active contexts per kept update, if the env reports `info['active']`
 
 def train_reinforce(
     make_env,               # () -> gymnasium env
@@ -139,7 +151,7 @@ def train_reinforce(
     envs = [make_env() for _ in range(episodes)]
     opt = torch.optim.Adam(policy.parameters(), lr=lr)
     cap = StepCapture(policy, opt, patterns, keep=True)
-    ups, ctxs, its, curve, eps = [], [], [], [], []
+    ups, ctxs, its, curve, eps, acts = [], [], [], [], [], []
     for it in tqdm(range(iters), disable=not progress):
         b = rollout(envs, policy, seed=seed * 1_000_003 + it * episodes, max_steps=max_steps)
         w = advantages(b['rew'], b['mask'], gamma) * b['mask']
@@ -153,12 +165,14 @@ def train_reinforce(
         check_finite(batch, it, "per-episode updates")
         opt.step()
         if callback is not None: callback(batch, b['context'], it)
-        if keep: ups.append(batch); ctxs.append(b['context']); its.append(torch.full((episodes,), it)); eps.append(_episode_info(b, it))
+        if keep:
+            ups.append(batch); ctxs.append(b['context']); its.append(torch.full((episodes,), it)); eps.append(_episode_info(b, it))
+            if 'active' in b: acts.append(b['active'])
         curve.append(dict(iter=it, mean_return=float((b['rew'] * b['mask']).sum(1).mean()), mean_length=float(b['mask'].sum(1).mean())))
     cap.remove()
     cat = lambda xs: (FactoredUpdate.cat(xs) if isinstance(xs[0], FactoredUpdate) else torch.cat(xs)) if xs else torch.empty(0)
     return RLRun(cat(ups), cat(ctxs), cat(its), cap.layout, torch.stack(cap.deltas), pd.DataFrame(curve), policy,
-                 pd.concat(eps, ignore_index=True) if eps else pd.DataFrame())
+                 pd.concat(eps, ignore_index=True) if eps else pd.DataFrame(), torch.cat(acts) if acts else None)
 
 def _episode_info(b, it):
     m = b['mask']; n = m.sum(1).clamp_min(1)
@@ -213,6 +227,16 @@ def pca_baseline(X:Tensor, labels, K:int)->dict:
     Xc = X - X.mean(0)
     V = torch.linalg.svd(Xc.double(), full_matrices=False).Vh[:K].float()
     return cluster_scores(labels, (X @ V.T).abs().argmax(1).numpy(), V, X)
+
+def multilabel_f1(
+    M,        # (N, U) membership of each update in each unit (latent, cluster, component), bool
+    A,        # (N, K) active contexts of each update, bool (multi-hot)
+)->Tensor:    # (K,) best F1 over units for each context
+    "For every context, the best F1 of any unit's membership against the context's indicator."
+    M, A = torch.as_tensor(M).float(), torch.as_tensor(A).float()
+    tp = A.T @ M                                  # (K, U) true positives
+    f1 = 2 * tp / (A.sum(0)[:, None] + M.sum(0)[None]).clamp_min(1)
+    return f1.max(1).values
 
 # %% ../nbs/32_planted.ipynb #e1b96104
 def shard_clusters(C:Tensor, max_freq:float=0.5)->tuple:
