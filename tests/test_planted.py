@@ -1,7 +1,7 @@
 "Failure paths and invariants of `shardbook.planted`."
 import numpy as np, pytest, torch, gymnasium as gym
 from shardbook.planted import (PlantedBandit, policy_net, rollout, advantages, train_reinforce, purity,
-                               cluster_scores, kmeans_baseline, pca_baseline, context_means)
+                               cluster_scores, kmeans_baseline, pca_baseline, context_means, multilabel_f1)
 
 torch.set_num_threads(1)
 
@@ -50,3 +50,22 @@ def test_scores_on_perfect_and_random_clusters():
     assert p["purity"] >= 2 / 3 and p["max_cos"] > 0.5
     assert purity(y, np.zeros(30)) == pytest.approx(1 / 3)
     assert torch.allclose(context_means(X, torch.as_tensor(y)), torch.eye(3))
+
+def test_paired_contexts_pay_both_arms():
+    with pytest.raises(ValueError, match="pair_prob"): PlantedBandit(K=1, pair_prob=0.5)
+    with pytest.raises(ValueError, match="pair_prob"): PlantedBandit(K=3, pair_prob=1.5)
+    env = PlantedBandit(K=4, pair_prob=1.0, horizon=3)
+    for s in range(5):
+        o, info = env.reset(seed=s)
+        act = np.flatnonzero(info["active"])
+        assert len(act) == 2 and info["context"] in act and abs(np.linalg.norm(o) - 1) < 1e-5
+        assert [env.step(int(a))[1] for a in act] == [1.0, 1.0]
+        assert env.step(int(next(a for a in range(4) if a not in act)))[1] == 0.0
+    single = PlantedBandit(K=4)  # pair_prob=0: exactly one active context, as before
+    assert all(single.reset(seed=s)[1]["active"].sum() == 1 for s in range(5))
+
+def test_multilabel_f1():
+    A = torch.tensor([[1, 0], [1, 1], [0, 1], [0, 0]], dtype=torch.bool)
+    assert torch.allclose(multilabel_f1(A, A), torch.ones(2))           # a unit per context: perfect
+    M = torch.tensor([[1], [1], [1], [1]], dtype=torch.bool)           # one unit active everywhere
+    assert torch.allclose(multilabel_f1(M, A), torch.tensor([2*2/6, 2*2/6]))
