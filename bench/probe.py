@@ -3,6 +3,7 @@
 
     python bench/probe.py                # smollm2-135m for the time ratio (if cached), a small random Llama for memory
     python bench/probe.py --quick        # small random Llama for both (no download)
+    python bench/probe.py --model qwen2.5-1.5b --batches 2 --repeats 2 --no-memory   # the time ratio on a bigger model
 
 Time: the same windows go through (a) a bare forward pass (logits only) and (b) a forward pass with hidden states, the
 targets, and the x_t / x_(t-1) statistics of every layer (`controls=False`), and (c) with every control feature set too
@@ -76,6 +77,8 @@ def main():
     p.add_argument("--quick", action="store_true", help="small random Llama for the time ratio too")
     p.add_argument("--batches", type=int, default=4)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--model", default="smollm2-135m", help="catalogue model for the time ratio (if cached)")
+    p.add_argument("--no-memory", action="store_true", help="skip the 10k/100k-token peak-memory check")
     p.add_argument("--peak-worker", type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.peak_worker: return peak_worker(a.peak_worker)
@@ -84,7 +87,7 @@ def main():
     model = tiny_llama()
     if not a.quick:
         from shardbook.models import is_cached, load_lm
-        if is_cached("smollm2-135m"): model, _ = load_lm("smollm2-135m"); name = "smollm2-135m"
+        if is_cached(a.model): model, _ = load_lm(a.model); name = a.model
     t = time_ratio(model, a.batches, repeats=a.repeats)
     print(f"\nWall time per batch of 8x128 tokens, {name}, {torch.get_num_threads()} threads (median of interleaved runs)")
     print(f"{'what':<58}{'s/batch':>9}{'ratio':>8}{'goal':>8}")
@@ -93,6 +96,7 @@ def main():
             ("  same, batch XtX products in float64", "core64", ""),
             ("+ all control feature sets (no random-weights model)", "all", "")]
     for label, k, goal in rows: print(f"{label:<58}{t[k]:>9.3f}{t[k]/t['bare']:>8.2f}{goal:>8}")
+    if a.no_memory: return
     small, big = peak(10_000), peak(100_000)
     print(f"\nPeak RSS of probe_lm end to end (random Llama d={MEM_D}, {MEM_LAYERS} layers, vocab {MEM_VOCAB}; "
           "with the random-weights control; fresh subprocess each)")

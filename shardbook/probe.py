@@ -163,7 +163,7 @@ class ProbeCollector:
         if l not in self.shift: self.shift[l] = h[m].float().mean(0)
         c, gd = self.shift[l], self.gram_dtype
         xs = h[m].to(gd) - c.to(gd)
-        G = xs.T @ xs
+        G = xs.T @ xs  # its diagonal is finite only if every activation is
         self._finite(G.diagonal(), "x_t", l)
         lens = m.sum(1)
         first, last = h[:, 0].to(gd) - c.to(gd), h[torch.arange(len(h)), lens - 1].to(gd) - c.to(gd)
@@ -341,11 +341,13 @@ def _batch(model, rand, w, rows, doc_index, shuffle:torch.Generator|None)->Batch
         mask = am.bool()
         y = next_token_targets(out.logits, ids.to(dev)).cpu()[mask[:, 1:]]
         hs = tuple(h.cpu().float() for h in out.hidden_states); del out
-        for l, h in enumerate(hs):
-            if not bool(torch.isfinite(h).all()):
-                raise ValueError(f"NaN or inf activations in hidden_states[{l}] (layer {l}; 0 = embeddings): check the "
-                                 "model weights, or load it in float32.")
-        if not bool(torch.isfinite(y).all()): raise ValueError("NaN or inf in the model's logits: check the model weights.")
+        # NaN/inf activations are caught, with their layer, here (when they reach the logits), by the Gram diagonal
+        # (fitting) or by the predictions (test): no extra pass over every hidden state on the normal path
+        if not bool(torch.isfinite(y).all()):
+            bad = next((l for l, h in enumerate(hs) if not bool(torch.isfinite(h).all())), None)
+            if bad is None: raise ValueError("NaN or inf in the model's logits: check the model weights.")
+            raise ValueError(f"NaN or inf activations in hidden_states[{bad}] (layer {bad}; 0 = embeddings): check the "
+                             "model weights, or load it in float32.")
         rhs = None if rand is None else tuple(h.cpu() for h in rand(input_ids=ids.to(dev), attention_mask=am.to(dev),
                                                                       output_hidden_states=True, logits_to_keep=1).hidden_states)
     if shuffle is not None: y = torch.cat([y, y[torch.randperm(len(y), generator=shuffle)]], 1)
@@ -392,13 +394,13 @@ def probe_lm(
     return df
 
 # %% ../nbs/10_probe.ipynb #f93a213d
-PROBE_COLUMNS = ["model", "layer", "rel_depth", "features", "target", "r2", "ci_low", "ci_high", "n_test_tokens",
+PROBE_COLUMNS = ["model", "corpus", "layer", "rel_depth", "features", "target", "r2", "ci_low", "ci_high", "n_test_tokens",
                  "fit", "ridge_alpha", "n_test_docs"]
 
 def probe_model(
     name:str,                   # catalogue name, local HF folder or hub id (e.g. 'meta-llama/Llama-3.2-1B')
     corpus:str="lee",           # corpus for `load_corpus`
-    csv=None,                   # results CSV to upsert this model's rows into (None: don't write)
+    csv=None,                   # results CSV to upsert this (model, corpus) run's rows into (None: don't write)
     max_docs:int|None=None,     # passed to `load_corpus`
     **kw,                       # passed to `probe_lm` (max_tokens, fractions, random_control, ...)
 )->pd.DataFrame:
@@ -409,6 +411,7 @@ def probe_model(
     seed_everything(kw.get("seed", 0))
     model, tok = load_lm(name)
     df = probe_lm(model, tok, load_corpus(corpus, max_docs=max_docs), name=name, **kw)
+    df.insert(1, "corpus", corpus)
     out = df[PROBE_COLUMNS].copy(); out.attrs = df.attrs
-    if csv is not None: upsert_csv(out, csv, keys=("model",))
+    if csv is not None: upsert_csv(out, csv, keys=("model", "corpus"))
     return out
