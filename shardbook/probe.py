@@ -127,6 +127,10 @@ class Batch:
     doc:torch.Tensor         # (n,) document index of each row
     rand_hs:tuple|None=None  # hidden states of the random-weights control model
     @property
+    def lens(self): return self.mask.sum(1)
+    @property
+    def full(self)->bool: return bool(self.mask.all())
+    @property
     def sel_t(self): m = self.mask.clone(); m[:, 0] = False; return m         # positions t >= 1
     @property
     def sel_prev(self): m = torch.zeros_like(self.mask); m[:, :-1] = self.mask[:, 1:]; return m  # positions t-1
@@ -157,22 +161,30 @@ class ProbeCollector:
             raise ValueError(f"NaN or inf activations in {where} for feature {name!r}: check the model weights "
                              "or run in float32.")
 
-    def _add_both(self, split, b:Batch, l:int):
-        "x_t and x_(t-1) statistics of layer `l` from one Gram matrix of all real positions."
+    def _add_both(self, split, b:Batch, l:int, Y2:torch.Tensor):
+        "x_t and x_(t-1) statistics of layer `l` from one Gram matrix and one XᵀY product over all real positions."
         h, m = b.hs[l], b.mask
-        if l not in self.shift: self.shift[l] = h[m].float().mean(0)
+        rows = h.flatten(0, 1) if b.full else h[m]    # a view when every window is full
+        if l not in self.shift: self.shift[l] = rows.float().mean(0)
         c, gd = self.shift[l], self.gram_dtype
-        xs = h[m].to(gd) - c.to(gd)
+        xs = rows.to(gd) - c.to(gd)
         G = xs.T @ xs  # its diagonal is finite only if every activation is
         self._finite(G.diagonal(), "x_t", l)
-        lens = m.sum(1)
-        first, last = h[:, 0].to(gd) - c.to(gd), h[torch.arange(len(h)), lens - 1].to(gd) - c.to(gd)
-        y, S = b.y.to(gd), xs.sum(0)
-        ys, yy = y.sum(0), (y*y).sum(0)
-        xa, xb = h[b.sel_t].to(gd) - c.to(gd), h[b.sel_prev].to(gd) - c.to(gd)
+        first, last = h[:, 0].to(gd) - c.to(gd), h[torch.arange(len(h)), b.lens - 1].to(gd) - c.to(gd)
+        XY, S, k = xs.T @ Y2.to(gd), xs.sum(0), Y2.shape[1] // 2   # Y2: targets placed at t (x_t) and at t-1 (x_t-1)
+        y = b.y.to(gd); ys, yy = y.sum(0), (y*y).sum(0)
         d = h.shape[-1]
-        self._stats(split, "x_t", l, d, c).add(len(y), S - first.sum(0), ys, G - first.T @ first, xa.T @ y, yy)
-        self._stats(split, "x_t-1", l, d, c).add(len(y), S - last.sum(0), ys, G - last.T @ last, xb.T @ y, yy)
+        self._stats(split, "x_t", l, d, c).add(len(y), S - first.sum(0), ys, G - first.T @ first, XY[:, :k], yy)
+        self._stats(split, "x_t-1", l, d, c).add(len(y), S - last.sum(0), ys, G - last.T @ last, XY[:, k:], yy)
+
+    @staticmethod
+    def _targets_by_row(b:Batch)->torch.Tensor:
+        "(rows, 2k): each real position's target as x_t (zero at t=0) and as x_(t-1) (zero at the last position)."
+        B, T = b.mask.shape
+        Yt, Yp = (torch.zeros(B, T, b.y.shape[1], dtype=b.y.dtype) for _ in range(2))
+        Yt[b.sel_t], Yp[b.sel_prev] = b.y, b.y
+        Y2 = torch.cat([Yt, Yp], -1)
+        return Y2.flatten(0, 1) if b.full else Y2[b.mask]
 
     def _token_onehot(self, split, b:Batch):
         "Statistics of a one-hot regression on (hashed) token ids at t and t-1, via counts."
@@ -227,7 +239,8 @@ class ProbeCollector:
 
     def observe(self, split:str, b:Batch):
         "Add a training or validation batch."
-        for l in range(self.n_hs): self._add_both(split, b, l)
+        Y2 = self._targets_by_row(b)
+        for l in range(self.n_hs): self._add_both(split, b, l, Y2)
         if not self.controls: return
         for name, l in self.generic:
             x = self.features(b, name, l).float()
