@@ -75,8 +75,8 @@ def peak(n_tokens):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small random Llama for the time ratio too")
-    p.add_argument("--batches", type=int, default=4)
-    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--batches", type=int, default=6)
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--model", default="smollm2-135m", help="catalogue model for the time ratio (if cached)")
     p.add_argument("--no-memory", action="store_true", help="skip the 10k/100k-token peak-memory check")
     p.add_argument("--peak-worker", type=int, help=argparse.SUPPRESS)

@@ -35,7 +35,8 @@ class Stats:
     def add(self, n, sx, sy, xx, xy, yy):
         "Add increments computed elsewhere (any float dtype)."
         self.n += int(n)
-        for a, v in zip(("sx", "sy", "xx", "xy", "yy"), (sx, sy, xx, xy, yy)): getattr(self, a).add_(v.double())
+        for a, v in zip(("sx", "sy", "xx", "xy", "yy"), (sx, sy, xx, xy, yy)):
+            if v is not None: getattr(self, a).add_(v)  # None: that part is added later (`ProbeCollector._flush`)
         return self
     def update(self, x, y, gram_dtype=torch.float64):
         "Add rows `x` (n, d) and targets `y` (n, k)."
@@ -162,17 +163,24 @@ def quad_features(z)->torch.Tensor:
 # %% ../nbs/10_probe.ipynb #43670d1c
 class ProbeCollector:
     "Streams batches of hidden states into per-layer probe statistics (train, val) and per-document test errors."
+    flush_rows = 256  # windows whose boundary rows are held before they are taken out of the shared Gram sum
     def __init__(self, n_hs:int, seq_len:int, vocab:int, n_rand:int=0, pca_k:int=24, pca_tokens:int=2048,
                  buckets:int=1024, gram_dtype=torch.float32, n_test_docs:int=0, controls:bool=True):
         self.controls = controls
         self.n_hs, self.T, self.V, self.n_rand, self.k, self.pca_tokens, self.B = n_hs, seq_len, vocab, n_rand, pca_k, pca_tokens, buckets
-        self.gram_dtype, self.stats, self.shift, self.pca, self.buf = gram_dtype, {}, {}, {}, []
+        self.gram_dtype, self._st, self._pending, self.shift, self.pca, self.buf = gram_dtype, {}, {}, {}, {}, []
         self.n_test_docs, self.test, self.probes, self.alphas = n_test_docs, {}, {}, {}
 
     def _stats(self, split, name, layer, d, shift=None):
         key = (split, name, layer)
-        if key not in self.stats: self.stats[key] = Stats(d, 4, shift)
-        return self.stats[key]
+        if key not in self._st: self._st[key] = Stats(d, 4, shift)
+        return self._st[key]
+
+    @property
+    def stats(self)->dict:
+        "Every feature set's statistics, `(split, name, layer) -> Stats`, complete up to the last batch."
+        for key in list(self._pending): self._flush(*key)
+        return self._st
 
     def _finite(self, v, name, layer):
         if not bool(torch.isfinite(v).all()):
@@ -181,7 +189,9 @@ class ProbeCollector:
                              "or run in float32.")
 
     def _add_both(self, split, b:Batch, l:int, Y2:torch.Tensor):
-        "x_t and x_(t-1) statistics of layer `l` from one Gram matrix and one XᵀY product over all real positions."
+        """x_t and x_(t-1) statistics of layer `l` from one Gram matrix and one XᵀY product over all real positions.
+        The Gram matrices are summed once for both; each one's boundary rows (x_t: the first position, x_(t-1): the last)
+        are kept aside and taken out every `flush_rows` windows (`_flush`), so a batch costs one d×d addition, not eight."""
         h, m = b.hs[l], b.mask
         rows = h.flatten(0, 1) if b.full else h[m]    # a view when every window is full
         if l not in self.shift: self.shift[l] = rows.float().mean(0)
@@ -193,8 +203,19 @@ class ProbeCollector:
         XY, S, k = xs.T @ Y2.to(gd), xs.sum(0), Y2.shape[1] // 2   # Y2: targets placed at t (x_t) and at t-1 (x_t-1)
         y = b.y.to(gd); ys, yy = y.sum(0), (y*y).sum(0)
         d = h.shape[-1]
-        self._stats(split, "x_t", l, d, c).add(len(y), S - first.sum(0), ys, G - first.T @ first, XY[:, :k], yy)
-        self._stats(split, "x_t-1", l, d, c).add(len(y), S - last.sum(0), ys, G - last.T @ last, XY[:, k:], yy)
+        self._stats(split, "x_t", l, d, c).add(len(y), S - first.sum(0), ys, None, XY[:, :k], yy)
+        self._stats(split, "x_t-1", l, d, c).add(len(y), S - last.sum(0), ys, None, XY[:, k:], yy)
+        p = self._pending.setdefault((split, l), dict(G=torch.zeros(d, d, dtype=torch.float64), first=[], last=[]))
+        p["G"].add_(G); p["first"].append(first); p["last"].append(last)
+        if sum(map(len, p["first"])) >= self.flush_rows: self._flush(split, l)
+
+    def _flush(self, split, l:int):
+        "Add layer `l`'s pending Gram sum to its x_t and x_(t-1) statistics, less each one's boundary rows."
+        p = self._pending.pop((split, l), None)
+        if p is None: return
+        for name, key in (("x_t", "first"), ("x_t-1", "last")):
+            E = torch.cat(p[key]).double()
+            self._st[split, name, l].xx.add_(p["G"] - E.T @ E)
 
     @staticmethod
     def _targets_by_row(b:Batch)->torch.Tensor:

@@ -127,3 +127,16 @@ def test_token_id_counts_equal_dense_onehot():
     s = col.stats["train", "token ids", None]
     for a in ("sx", "sy", "xx", "xy", "yy"): assert torch.allclose(getattr(s, a), getattr(dense, a)), a
     assert s.n == dense.n
+
+def test_pending_gram_flush_is_exact():
+    "Taking boundary rows out of the shared Gram sum every 3 windows or only at the end gives the same statistics."
+    model, tok = tiny_model(), tiny_tokenizer()
+    keys = [("x_t", 1), ("x_t-1", 1), ("x_t-1", 2)]
+    col_end, _, _ = _collect(model, tok, keys)
+    ProbeCollector.flush_rows = 3
+    try: col_often, _, _ = _collect(model, tok, keys)
+    finally: ProbeCollector.flush_rows = 256
+    for k in keys:
+        a, b = col_end.stats["train", *k], col_often.stats["train", *k]
+        assert a.n == b.n and rel(a.xx, b.xx) < 1e-12 and rel(a.xy, b.xy) < 1e-12, k
+    assert not col_end._pending and not col_often._pending  # reading `stats` flushed everything
