@@ -35,8 +35,7 @@ class Stats:
     def add(self, n, sx, sy, xx, xy, yy):
         "Add increments computed elsewhere (any float dtype)."
         self.n += int(n)
-        for a, v in zip(("sx", "sy", "xx", "xy", "yy"), (sx, sy, xx, xy, yy)):
-            if v is not None: getattr(self, a).add_(v)  # None: that part is added later (`ProbeCollector._flush`)
+        for a, v in zip(("sx", "sy", "xx", "xy", "yy"), (sx, sy, xx, xy, yy)): getattr(self, a).add_(v)
         return self
     def update(self, x, y, gram_dtype=torch.float64):
         "Add rows `x` (n, d) and targets `y` (n, k)."
@@ -163,7 +162,7 @@ def quad_features(z)->torch.Tensor:
 # %% ../nbs/10_probe.ipynb #43670d1c
 class ProbeCollector:
     "Streams batches of hidden states into per-layer probe statistics (train, val) and per-document test errors."
-    flush_rows = 256  # windows whose boundary rows are held before they are taken out of the shared Gram sum
+    flush_rows = 256  # windows whose boundary rows are held before they are taken out of the Gram sums
     def __init__(self, n_hs:int, seq_len:int, vocab:int, n_rand:int=0, pca_k:int=24, pca_tokens:int=2048,
                  buckets:int=1024, gram_dtype=torch.float32, n_test_docs:int=0, controls:bool=True):
         self.controls = controls
@@ -190,8 +189,8 @@ class ProbeCollector:
 
     def _add_both(self, split, b:Batch, l:int, Y2:torch.Tensor):
         """x_t and x_(t-1) statistics of layer `l` from one Gram matrix and one XᵀY product over all real positions.
-        The Gram matrices are summed once for both; each one's boundary rows (x_t: the first position, x_(t-1): the last)
-        are kept aside and taken out every `flush_rows` windows (`_flush`), so a batch costs one d×d addition, not eight."""
+        Both get the whole Gram matrix; each one's boundary rows (x_t: the first position, x_(t-1): the last) are kept aside
+        and taken out every `flush_rows` windows (`_flush`), so a batch costs two d×d additions, not eight."""
         h, m = b.hs[l], b.mask
         rows = h.flatten(0, 1) if b.full else h[m]    # a view when every window is full
         if l not in self.shift: self.shift[l] = rows.float().mean(0)
@@ -203,19 +202,19 @@ class ProbeCollector:
         XY, S, k = xs.T @ Y2.to(gd), xs.sum(0), Y2.shape[1] // 2   # Y2: targets placed at t (x_t) and at t-1 (x_t-1)
         y = b.y.to(gd); ys, yy = y.sum(0), (y*y).sum(0)
         d = h.shape[-1]
-        self._stats(split, "x_t", l, d, c).add(len(y), S - first.sum(0), ys, None, XY[:, :k], yy)
-        self._stats(split, "x_t-1", l, d, c).add(len(y), S - last.sum(0), ys, None, XY[:, k:], yy)
-        p = self._pending.setdefault((split, l), dict(G=torch.zeros(d, d, dtype=torch.float64), first=[], last=[]))
-        p["G"].add_(G); p["first"].append(first); p["last"].append(last)
+        self._stats(split, "x_t", l, d, c).add(len(y), S - first.sum(0), ys, G, XY[:, :k], yy)
+        self._stats(split, "x_t-1", l, d, c).add(len(y), S - last.sum(0), ys, G, XY[:, k:], yy)
+        p = self._pending.setdefault((split, l), dict(first=[], last=[]))
+        p["first"].append(first); p["last"].append(last)
         if sum(map(len, p["first"])) >= self.flush_rows: self._flush(split, l)
 
     def _flush(self, split, l:int):
-        "Add layer `l`'s pending Gram sum to its x_t and x_(t-1) statistics, less each one's boundary rows."
+        "Take layer `l`'s pending boundary rows out of its x_t and x_(t-1) Gram sums."
         p = self._pending.pop((split, l), None)
         if p is None: return
         for name, key in (("x_t", "first"), ("x_t-1", "last")):
             E = torch.cat(p[key]).double()
-            self._st[split, name, l].xx.add_(p["G"] - E.T @ E)
+            self._st[split, name, l].xx.sub_(E.T @ E)
 
     @staticmethod
     def _targets_by_row(b:Batch)->torch.Tensor:

@@ -129,7 +129,7 @@ def test_token_id_counts_equal_dense_onehot():
     assert s.n == dense.n
 
 def test_pending_gram_flush_is_exact():
-    "Taking boundary rows out of the shared Gram sum every 3 windows or only at the end gives the same statistics."
+    "Taking boundary rows out of the Gram sums every 3 windows or only at the end gives the same statistics."
     model, tok = tiny_model(), tiny_tokenizer()
     keys = [("x_t", 1), ("x_t-1", 1), ("x_t-1", 2)]
     col_end, _, _ = _collect(model, tok, keys)
