@@ -74,14 +74,15 @@ class SAEBase(nn.Module):
         xs = self.scale_inputs(self._as_input(x))
         pre = self._preacts(xs)
         idx, coef = self.select(pre)
-        sse, xx = self._sse(xs, idx, coef), self._sqn(xs)
+        cache = {}  # lets the main and the AuxK error share per-batch work (the low-rank SAE's decoder Gram)
+        sse, xx = self._sse(xs, idx, coef, cache=cache), self._sqn(xs)
         loss = sse.sum() / xx.sum().clamp_min(1e-12)
         aux = torch.zeros(())
         if self.training:
             self._track(idx, coef)
             a = self._aux_select(pre)
             if a is not None:
-                sse_aux = self._sse(xs, torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1), n_frozen=idx.shape[1])
+                sse_aux = self._sse(xs, torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1), n_frozen=idx.shape[1], cache=cache)
                 aux = self.aux_coef * sse_aux.sum() / sse.detach().sum().clamp_min(1e-12)
         return dict(loss=loss + aux, mse_frac=loss.detach(), aux=aux.detach(), l0=(coef != 0).float().sum(1).mean())
     def preacts(self, x)->Tensor:
@@ -126,7 +127,7 @@ class DenseSAE(SAEBase):
     def _sqn(self, x): return self._as_input(x).pow(2).sum(1)
     def _center(self, x): return x - self.b_dec if self.b_dec is not None else x
     def _preacts(self, x): return self._center(x) @ self.W_enc.T + self.b_enc
-    def _sse(self, x, idx, coef, n_frozen=0):
+    def _sse(self, x, idx, coef, n_frozen=0, cache=None):
         Z = lambda i, c: torch.zeros(len(i), self.n_latents, dtype=c.dtype).scatter_add(1, i, c)  # dense codes: no (B, k, d) gather
         if n_frozen: rec = Z(idx[:, :n_frozen], coef[:, :n_frozen]) @ self.W_dec.detach() + Z(idx[:, n_frozen:], coef[:, n_frozen:]) @ self.W_dec
         else: rec = Z(idx, coef) @ self.W_dec
@@ -152,11 +153,25 @@ class DenseSAE(SAEBase):
     def n_params(self)->int: return sum(p.numel() for p in self.parameters())
 
 # %% ../nbs/31_sae.ipynb #6786e617
+class _FactoredInner(torch.autograd.Function):
+    """Σ_rs (A_lᵀU_b)_rs (B_lᵀV_b)_rs = ⟨A_l B_lᵀ, U_b V_bᵀ⟩ for all latents l and updates b. Backward recomputes the
+    two (Bsz, L, r, s) contractions instead of saving them, so only the inputs are kept for it."""
+    @staticmethod
+    def forward(ctx, A, B, U, V):
+        ctx.save_for_backward(A, B, U, V)
+        return (torch.einsum('lmr,bms->blrs', A, U) * torch.einsum('lnr,bns->blrs', B, V)).sum((-1, -2))
+    @staticmethod
+    def backward(ctx, g):
+        A, B, U, V = ctx.saved_tensors
+        P, Q = torch.einsum('lmr,bms->blrs', A, U), torch.einsum('lnr,bns->blrs', B, V)
+        dP, dQ = g[:, :, None, None] * Q, g[:, :, None, None] * P
+        need = ctx.needs_input_grad
+        return (torch.einsum('blrs,bms->lmr', dP, U) if need[0] else None, torch.einsum('blrs,bns->lnr', dQ, V) if need[1] else None,
+                torch.einsum('blrs,lmr->bms', dP, A) if need[2] else None, torch.einsum('blrs,lnr->bns', dQ, B) if need[3] else None)
+
 def _ip_all(x, A, B):
     "⟨A_l B_lᵀ, x_b⟩ for all latents l: x dense (Bsz,m,n) or factors (U,V); A (L,m,r), B (L,n,r) -> (Bsz, L)."
-    if isinstance(x, tuple):
-        U, V = x
-        return (torch.einsum('lmr,bms->blrs', A, U) * torch.einsum('lnr,bns->blrs', B, V)).sum((-1, -2))
+    if isinstance(x, tuple): return _FactoredInner.apply(A, B, *x)
     XB = torch.einsum('bmn,lnr->blmr', x, B)
     return (XB * A).sum((-1, -2))
 
@@ -197,6 +212,14 @@ def _rank_r(x, r:int, eps:float=1e-6)->tuple:
         B = torch.cat([B, eps * torch.randn(B.shape[0], B.shape[1], r - q, generator=g)], 2)
     return A, B
 
+def _scaled_mb(U, c):
+    """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor: the all-latent
+    contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix without copying, so the encoder and the
+    decoder inner products save one shared copy of the batch for backward instead of one permuted copy each."""
+    out = torch.empty(U.shape[1], U.shape[0], U.shape[2], dtype=U.dtype)
+    torch.mul(U.transpose(0, 1), c, out=out)
+    return out.transpose(0, 1)
+
 class LowRankSAE(SAEBase):
     "TopK/BatchTopK SAE whose latents are rank-r per parameter matrix (L3D-style); works on factored updates."
     def __init__(self,
@@ -210,10 +233,13 @@ class LowRankSAE(SAEBase):
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
         seed:int=0,          # initialization seed
+        sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors per update) or 'gram' (all-latent decoder Gram)
     ):
         super().__init__()
         self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
-                           aux_coef=aux_coef, dead_after=dead_after, seed=seed)
+                           aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse)
+        if sse not in ('auto', 'gather', 'gram'): raise ValueError(f"sse must be 'auto', 'gather' or 'gram', got {sse!r}")
+        self.sse_mode = sse
         self._setup(n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
         self.layout, self.rank = layout, rank
         self.mats = [s.name for s in layout.slots if len(s.shape) == 2]
@@ -242,7 +268,7 @@ class LowRankSAE(SAEBase):
     def scale_inputs(self, x):
         if self.x_scale <= 0: raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
         c = self.x_scale
-        return {n: ((v[0] * c, v[1]) if isinstance(v, tuple) else v * c) for n, v in x.items()}
+        return {n: (_scaled_mb(v[0], c), _scaled_mb(v[1], 1.)) if isinstance(v, tuple) else v * c for n, v in x.items()}
     def _sqn(self, x):
         x = x if isinstance(x, dict) else self._as_input(x)
         return sum(_sqn_part(v) for v in x.values())
@@ -256,7 +282,36 @@ class LowRankSAE(SAEBase):
             t = p[idx]
             return torch.cat([t[:, :n_frozen].detach(), t[:, n_frozen:]], 1) if n_frozen else t
         return ({n: (g(self.dec_A[_key(n)]), g(self.dec_B[_key(n)])) for n in self.mats}, {n: g(self.dec_D[_key(n)]) for n in self.vecs})
-    def _sse(self, x, idx, coef, n_frozen=0):
+    def _use_gram(self, x, idx)->bool:
+        "'auto': the all-latent Gram when it costs no more flops than per-update Grams and no matrix input is dense."
+        if self.sse_mode != 'auto': return self.sse_mode == 'gram'
+        return self.n_latents ** 2 <= idx.numel() * idx.shape[1] and all(isinstance(x[n], tuple) for n in self.mats)
+    def _dec_gram(self, live:bool)->Tensor:
+        "⟨D_i, D_j⟩ for all latent pairs, (L, L); with `live=False` the left factor is detached (gradients reach D_j only)."
+        f = (lambda t: t) if live else (lambda t: t.detach())
+        G = sum((torch.einsum('imr,jmq->ijrq', f(self.dec_A[_key(n)]), self.dec_A[_key(n)]) *
+                 torch.einsum('inr,jnq->ijrq', f(self.dec_B[_key(n)]), self.dec_B[_key(n)])).sum((-1, -2)) for n in self.mats)
+        return G + sum(f(self.dec_D[_key(n)]) @ self.dec_D[_key(n)].T for n in self.vecs)
+    def _sse_gram(self, x, idx, coef, n_frozen=0, cache=None):
+        """‖x − Σ_j c_j D_j‖² = ‖x‖² − 2 Σ_j c_j ⟨D_j, x⟩ + cᵀ G c from the all-latent decoder Gram G (L×L) and the
+        all-latent inner products (B×L, as cheap as the encoder on factored input): nothing of size batch × k × m × r.
+        The first `n_frozen` columns act with detached decoders, exactly as in the gather path. `cache` (a dict) keeps
+        the inner products and Grams for another call on the same batch and decoder (the AuxK error)."""
+        cache = {} if cache is None else cache
+        if 'ip' not in cache: cache['ip'], cache['G'] = self._inner(x, self.dec_A, self.dec_B, self.dec_D), self._dec_gram(True)
+        ip, G = cache['ip'], cache['G']; I, J = idx[:, :, None], idx[:, None, :]
+        Gs = G[I, J]
+        if n_frozen:
+            if 'Gx' not in cache: cache['Gx'] = self._dec_gram(False)  # <D_i.detach(), D_j>
+            Gx = cache['Gx']
+            fr = torch.arange(idx.shape[1]) < n_frozen
+            Gs = torch.where(fr[:, None] & fr[None, :], Gs.detach(),
+                 torch.where(fr[:, None], Gx[I, J], torch.where(fr[None, :], Gx[J, I], Gs)))
+            ips = torch.where(fr[None, :], ip.detach().gather(1, idx), ip.gather(1, idx))
+        else: ips = ip.gather(1, idx)
+        return (torch.einsum('bi,bij,bj->b', coef, Gs, coef) - 2 * (coef * ips).sum(1) + self._sqn(x)).clamp_min(0)
+    def _sse(self, x, idx, coef, n_frozen=0, cache=None):
+        if self._use_gram(x, idx): return self._sse_gram(x, idx, coef, n_frozen, cache)
         fac, den = self._gather(idx, n_frozen)
         G = sum(_gram_sel(*fac[n]) for n in self.mats) + sum(torch.einsum('bid,bjd->bij', den[n], den[n]) for n in self.vecs)
         ip = sum(_ip_sel(x[n], *fac[n]) for n in self.mats) + sum(torch.einsum('bd,bkd->bk', x[n], den[n]) for n in self.vecs)
