@@ -13,9 +13,10 @@ SAE's RSS). Ratios are computed here.
 
     python bench/sae.py            # ~2-4 min on 2 cores
     python bench/sae.py --quick    # fewer steps
+    python bench/sae.py --only overhead   # or --only memory
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
-import torch, pandas as pd
+import numpy as np, torch, pandas as pd
 from safetensors.torch import save_file, load_file
 
 def _status_mib(key):
@@ -93,8 +94,9 @@ def run_worker(*args):
     out = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
-def online_overhead(iters, sae_every, batch=32):
-    "Wall time of the RL loop alone versus with a low-rank SAE trained online (one step every `sae_every` RL steps)."
+def online_overhead(iters, sae_every, batch=32, repeats=5):
+    """Wall time of the RL loop alone versus with a low-rank SAE trained online (one step every `sae_every` RL steps):
+    medians over `repeats` runs of each, alternated, so a slow spell of the machine hits both alike."""
     from shardbook.planted import train_reinforce
     from shardbook.updates import UpdateBuffer
     from shardbook.sae import LowRankSAE, SAETrainer
@@ -111,18 +113,23 @@ def online_overhead(iters, sae_every, batch=32):
         t0 = time.perf_counter()
         train_reinforce(bench_env, pol, iters=iters, episodes=32, lr=3e-3, seed=1, factored=True, callback=cb if online else None, keep=False)
         return time.perf_counter() - t0
-    loop(False)  # warm-up
-    base, onl = loop(False), loop(True)
-    return base, onl
+    loop(False); loop(True)  # warm-up
+    ts = [(loop(False), loop(True)) for _ in range(repeats)]
+    return float(np.median([b for b, _ in ts])), float(np.median([o for _, o in ts]))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true"); p.add_argument("--worker", nargs=7)
+    p.add_argument("--only", choices=["memory", "overhead"], help="run one of the two parts")
     a = p.parse_args()
     if a.worker:
         kind, path, L, k, r, steps, batch = a.worker
         return worker(kind, path, int(L), int(k), int(r), int(steps), int(batch))
     torch.set_num_threads(1)
+    if a.only != "overhead": memory_table(a)
+    if a.only != "memory": overhead_table(a)
+
+def memory_table(a):
     steps = 60 if a.quick else 200
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "updates.safetensors")
@@ -144,10 +151,12 @@ def main():
               f"training state 1/{1 / r.state_vs_dense:.0f} of dense ({verdict(r.state_vs_dense)}), peak tensor memory "
               f"1/{1 / r.tensor_peak_vs_dense:.0f} ({verdict(r.tensor_peak_vs_dense)}), peak RSS above the loaded updates "
               f"1/{1 / r.peak_vs_dense:.0f} ({verdict(r.peak_vs_dense)}) of the <=1/20 target")
+
+def overhead_table(a):
     rows = []
     for every in (2, 4, 8):
         base, onl = online_overhead(iters=8 if a.quick else 24, sae_every=every)
-        rows.append(dict(sae_step_every=every, sae_samples_per_update=32 / (32 * every), rl_wall_s=base, rl_plus_sae_wall_s=onl, overhead=onl / base - 1))
+        rows.append(dict(sae_step_every=every, sae_samples_per_update=32 / (32 * every), rl_wall_s_median=base, rl_plus_sae_wall_s_median=onl, overhead=onl / base - 1))
     ov = pd.DataFrame(rows)
     print(ov.round(3).to_string(index=False))
     print("online SAE (low-rank r=1, 32 latents, one step on a stored batch of 32 episodes every N RL steps, buffer of 8 MiB): overhead "
