@@ -108,12 +108,12 @@ def gram_embedding(G:torch.Tensor)->np.ndarray:
 
 def fvu_vs_l0(data:FactoredUpdate, layout:Layout, train, test, ks=(1, 2, 4, 8, 16, 32), n_latents:int=64,
               rank:int=1, steps:int=200, seed:int=0, G=None)->pd.DataFrame:
-    "Held-out FVU against L0 for low-rank TopK SAEs (one per k) and for PCA with as many components."
+    "Held-out FVU against L0 for low-rank TopK SAEs (one per k, max(`n_latents`, 2k) latents) and for PCA with as many components."
     rows = []
     for k in tqdm(ks, desc="SAE per k"):
-        sae = fit_sae(data[list(train)], layout, max(n_latents, k), k, rank, steps, seed=seed)
+        sae = fit_sae(data[list(train)], layout, max(n_latents, 2 * k), k, rank, steps, seed=seed)
         tr, te = evaluate(sae, data[list(train)]), evaluate(sae, data[list(test)])
-        rows.append(dict(method="SAE", l0=k, fvu=te["fvu"], fvu_train=tr["fvu"], dead_frac=tr["dead_frac"]))
+        rows.append(dict(method="SAE", l0=k, latents=sae.n_latents, fvu=te["fvu"], fvu_train=tr["fvu"], dead_frac=tr["dead_frac"]))
     G = data.gram() if G is None else G
     return pd.concat([pd.DataFrame(rows), pca_heldout_fvu(G, train, test, ks)], ignore_index=True)
 
@@ -246,7 +246,7 @@ def claim_tests(rows:pd.DataFrame)->pd.DataFrame:
              passed=bool(s_shard > abs(s_rand) and s_shard >= s_mean / 2))])
 
 # %% ../nbs/41_shards_lm.ipynb #1a1ad5d4
-def analyze_run(run:GRPORun, ks=(1, 4, 16, 64, 128), n_latents:int=128, sae_steps:int=200, n_eval:int=8, seed:int=0)->dict:
+def analyze_run(run:GRPORun, ks=(1, 4, 16, 64, 128, 256), n_latents:int=128, sae_steps:int=200, n_eval:int=8, seed:int=0)->dict:
     "Every analysis of this notebook on one run: held-out eval, sparsity and rank, FVU vs L0, alignment, selectivity."
     model, tok = run.model, run.tok
     trained = {n: p.detach().clone() for n, p in run.params.items()}
