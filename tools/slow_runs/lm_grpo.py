@@ -1,9 +1,11 @@
 # Provenance: the background script that trains the GRPO checkpoints the `#| slow` cells of nbs/41_shards_lm.ipynb load
 # (they call `run_grpo` with the same config and `ckpt_path`, so they find the finished checkpoint and do not retrain).
 # Resumable: rerun the same command after an interruption and it continues from the last checkpoint.
-#   python tools/slow_runs/lm_grpo.py smollm2-135m --steps 256 --init-steps 64   # continue the everyday trajectory
-#   python tools/slow_runs/lm_grpo.py qwen2.5-0.5b --steps 48
-# Run on 2026-11-21 (session 5) on the 2-core dev machine, one torch thread per run, two runs side by side.
+# Run on 2026-11-21 on the 2-core dev machine, one torch thread per run, two runs side by side:
+#   python tools/slow_runs/lm_grpo.py smollm2-135m --steps 256 --init-steps 64   # 1,415 s; 530 live of 1,024 episodes
+#   python tools/slow_runs/lm_grpo.py smollm2-135m --steps 512 --init-steps 256 --every 32   # 1,819 s; 787 of 2,048
+#   python tools/slow_runs/lm_grpo.py qwen2.5-0.5b --steps 64                     # 1,651 s; 74 of 256
+# (the 64-step smollm2-135m checkpoint continued the everyday 12/16-step run in an earlier session)
 import argparse, time, torch
 from dataclasses import replace
 from shardbook.lmrl import EVERYDAY, run_grpo, ckpt_path
