@@ -396,7 +396,7 @@ def codes(sae:SAEBase, data, batch_size:int=256)->Tensor:
     for i in range(0, _n(data), batch_size):
         b = _rows(data, list(range(i, min(i + batch_size, _n(data)))))
         idx, coef = sae(b)
-        out.append(torch.zeros(len(idx), sae.n_latents).scatter_add_(1, idx, coef))
+        out.append(coef.new_zeros(len(idx), sae.n_latents).scatter_add_(1, idx, coef))
     return torch.cat(out)
 
 def _sum_tensors(x, sae):

@@ -6,7 +6,8 @@
 __all__ = ['reward_curves', 'target_logprobs', 'eval_prompts', 'eval_tasks', 'sparsity_curves', 'delta_table', 'live_updates',
            'fit_sae', 'pca_heldout_fvu', 'gram_embedding', 'fvu_vs_l0', 'cluster_scores', 'alignment_table',
            'decoder_dense', 'decoder_energy', 'neuron_energy', 'shard_table', 'unit', 'random_direction',
-           'mean_direction', 'intervene', 'selectivity', 'summary_rows', 'claim_tests', 'analyze_run']
+           'mean_direction', 'intervene', 'selectivity', 'shard_directions', 'control_directions', 'summary_rows',
+           'claim_tests', 'seed_tests', 'analyze_run']
 
 # %% ../nbs/41_shards_lm.ipynb #a222f081
 import math, random, re
@@ -216,6 +217,23 @@ def selectivity(eff:pd.DataFrame, own:dict)->pd.DataFrame:
                          selectivity=float((sel[1] - sel[-1]) / 2)))
     return pd.DataFrame(rows)
 
+# %% ../nbs/41_shards_lm.ipynb #bf739d63
+def shard_directions(sae:LowRankSAE, st:pd.DataFrame)->tuple:
+    "Per task, its most used latent's unit decoder oriented by its code sign: ({'shard i': direction}, {'shard i': task})."
+    pick = st.sort_values(["n_active", "purity"], ascending=False).drop_duplicates("task")
+    dirs = {f"shard {r.latent}": unit({n: r.sign * v for n, v in decoder_dense(sae, r.latent).items()}) for r in pick.itertuples()}
+    return dirs, {f"shard {r.latent}": r.task for r in pick.itertuples()}
+
+def control_directions(run:GRPORun, data:FactoredUpdate, ep:pd.DataFrame, n_random:int=2)->tuple:
+    "Each task's unit mean update direction and `n_random` random rank-1 directions: (directions, own task)."
+    dirs, own = {}, {}
+    for t in run.tasks:
+        m = ep.task.values == t
+        if m.any(): dirs[f"mean {t}"] = unit(mean_direction(data[list(np.where(m)[0])])); own[f"mean {t}"] = t
+    for s, t in zip(range(n_random), run.tasks):
+        dirs[f"random {s}"] = random_direction(run.shapes, seed=s); own[f"random {s}"] = t
+    return dirs, own
+
 # %% ../nbs/41_shards_lm.ipynb #64c4553e
 def summary_rows(model:str, steps:int, held, dt, fl, al, sel)->pd.DataFrame:
     "Long-format summary of one analysed run (the rows of `results/shards_lm.csv`)."
@@ -245,6 +263,31 @@ def claim_tests(rows:pd.DataFrame)->pd.DataFrame:
         dict(test="selectivity: mean shard selectivity > |random| and >= half the task-mean directions'", value=s_shard,
              passed=bool(s_shard > abs(s_rand) and s_shard >= s_mean / 2))])
 
+# %% ../nbs/41_shards_lm.ipynb #e0562aae
+def seed_tests(run:GRPORun, data:FactoredUpdate, ep:pd.DataFrame, train, test, seeds=(0, 1, 2), n_latents:int=64,
+               k:int=4, steps:int=100, n_eval:int=3, G=None)->pd.DataFrame:
+    "The claim's three test statistics for SAE seeds `seeds` on one run: one row per seed (held-out FVU at L0=16, AMI margin, selectivity margin)."
+    G = data.gram().double() if G is None else G
+    E, labels = gram_embedding(G), ep.task.values
+    alpha = math.sqrt(sum(float(((p.detach() - run.theta0[n]) ** 2).sum()) for n, p in run.params.items())) / 4
+    prompts = eval_prompts(run.tasks, n_eval=n_eval, seed=1)
+    cdirs, cown = control_directions(run, data, ep)
+    csel = selectivity(intervene(run, cdirs, alpha, prompts), cown)
+    s_mean = csel[csel.direction.str.startswith("mean")].selectivity.mean()
+    s_rand = csel[csel.direction.str.startswith("random")].selectivity.mean()
+    rows = []
+    for s in seeds:
+        fl = fvu_vs_l0(data, run.layout, train, test, ks=(16,), n_latents=32, steps=80, seed=s, G=G)
+        sae = fit_sae(data, run.layout, n_latents=n_latents, k=k, steps=steps, seed=s)
+        C = codes(sae, data)
+        ami = alignment_table(C, E, labels, seed=s).set_index("method").ami
+        dirs, own = shard_directions(sae, shard_table(sae, C, labels))
+        s_shard = selectivity(intervene(run, dirs, alpha, prompts), own).selectivity.mean()
+        rows.append(dict(seed=s, fvu_l0_16=float(fl[fl.method == "SAE"].fvu.iloc[0]), ami_sae=float(ami.iloc[0]),
+                         ami_margin=float(ami.iloc[0] - ami[ami.index.str.contains("k-means|PCA")].max()),
+                         sel_shard=float(s_shard), sel_margin=float(s_shard - max(abs(s_rand), s_mean / 2))))
+    return pd.DataFrame(rows)
+
 # %% ../nbs/41_shards_lm.ipynb #1a1ad5d4
 def analyze_run(run:GRPORun, ks=(1, 4, 16, 64, 128, 256), n_latents:int=128, sae_steps:int=200, n_eval:int=8, seed:int=0)->dict:
     "Every analysis of this notebook on one run: held-out eval, sparsity and rank, FVU vs L0, alignment, selectivity."
@@ -264,12 +307,7 @@ def analyze_run(run:GRPORun, ks=(1, 4, 16, 64, 128, 256), n_latents:int=128, sae
     C = codes(sae, data); al = alignment_table(C, gram_embedding(G), ep.task, seed)
     st = shard_table(sae, C, ep.task)
     alpha = math.sqrt(sum(float(((p.detach() - run.theta0[n]) ** 2).sum()) for n, p in run.params.items())) / 4
-    dirs, own = {}, {}
-    for r in st.sort_values(["n_active", "purity"], ascending=False).drop_duplicates("task").itertuples():
-        dirs[f"shard {r.latent}"] = unit({n: r.sign * v for n, v in decoder_dense(sae, r.latent).items()}); own[f"shard {r.latent}"] = r.task
-    for t in run.tasks:
-        m = ep.task.values == t
-        if m.any(): dirs[f"mean {t}"] = unit(mean_direction(data[list(np.where(m)[0])])); own[f"mean {t}"] = t
-    for s, t in zip(range(4), run.tasks): dirs[f"random {s}"] = random_direction(run.shapes, seed=s); own[f"random {s}"] = t
-    sel = selectivity(intervene(run, dirs, alpha, eval_prompts(run.tasks, n_eval=4, seed=1)), own)
+    dirs, own = shard_directions(sae, st)
+    cdirs, cown = control_directions(run, data, ep, n_random=4)
+    sel = selectivity(intervene(run, dirs | cdirs, alpha, eval_prompts(run.tasks, n_eval=4, seed=1)), own | cown)
     return dict(held=held, dt=dt, fl=fl, al=al, st=st, sel=sel, n_live=len(data))

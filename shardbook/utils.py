@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 # %% auto #0
-__all__ = ['FIGURES', 'seed_everything', 'upsert_csv', 'savefig']
+__all__ = ['FIGURES', 'seed_everything', 'upsert_csv', 'mean_sd', 'versus', 'savefig']
 
 # %% ../nbs/02_utils.ipynb #de2ee05c
 def seed_everything(seed:int=0):
@@ -36,6 +36,23 @@ def upsert_csv(
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False)
     return df
+
+# %% ../nbs/02_utils.ipynb #a77326f3
+def mean_sd(x, digits:int=3)->str:
+    "`'m ± s'`: mean and standard deviation (ddof 1) of the values `x`, as printed for a seed spread."
+    x = np.asarray(x, dtype=float)
+    if x.size < 2 or not np.isfinite(x).all(): raise ValueError(f"mean_sd needs >= 2 finite values, got {x.tolist()}")
+    return f"{x.mean():.{digits}f} ± {x.std(ddof=1):.{digits}f}"
+
+# %% ../nbs/02_utils.ipynb #f8b4ea4c
+def versus(x, threshold:float=0., z:float=2.)->str:
+    "'above', 'below' or 'within noise of' `threshold`: is the mean of `x` further than `z` standard errors from it?"
+    x = np.asarray(x, dtype=float)
+    if x.size < 2 or not np.isfinite(x).all(): raise ValueError(f"versus needs >= 2 finite values, got {x.tolist()}")
+    se = x.std(ddof=1) / np.sqrt(x.size)
+    if x.mean() - z * se > threshold: return "above"
+    if x.mean() + z * se < threshold: return "below"
+    return "within noise of"
 
 # %% ../nbs/02_utils.ipynb #6a09ee01
 FIGURES = Path("figures")

@@ -4,6 +4,8 @@
 Cells flagged `#| slow` keep their stored outputs unless `--slow` is given (or SLOW=1),
 so the everyday run is fast and the committed full results stay in the notebooks.
 Cells flagged `#| eval: false` are never run. Notebooks run with `nbs/` as working directory.
+Progress bars are off while notebooks run for storage (TQDM_DISABLE=1), and stderr (warnings) is not stored:
+a stored output is a result, the same on every machine. Interactive runs keep their progress bars.
 
     python tools/run_nbs.py                 # every notebook in nbs/, everyday cells
     python tools/run_nbs.py --slow nbs/10_probe.ipynb
@@ -14,6 +16,8 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ["TQDM_DISABLE"] = "1"  # inherited by the kernels: no progress text in stored outputs
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 _flag = lambda src, f: re.search(rf"^\s*#\|\s*{f}\b", src, re.M) is not None
 
 class FlagClient(NotebookClient):
@@ -32,13 +36,20 @@ class FlagClient(NotebookClient):
             print(f"    [{cell_index}] {time.time()-t0:.0f}s", flush=True)
         return out
 
+def drop_stderr(nb):
+    "Remove stderr streams (warnings, progress) from every code cell's outputs."
+    for c in nb.cells:
+        if c.cell_type == "code":
+            c.outputs = [o for o in c.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
+    return nb
+
 def run(path: Path, slow=False, timeout=None):
     nb = nbformat.read(path, as_version=4)
     t0 = time.time(); print(f"==> {path.relative_to(ROOT)}{' (with slow cells)' if slow else ''}", flush=True)
     client = FlagClient(nb, slow=slow, timeout=timeout, kernel_name="python3",
                         resources={"metadata": {"path": str(path.parent)}})
     try: client.execute()
-    finally: nbformat.write(nb, path)  # keep what ran, even on failure
+    finally: nbformat.write(drop_stderr(nb), path)  # keep what ran, even on failure
     print(f"    done in {time.time()-t0:.0f}s", flush=True)
 
 def main():
