@@ -21,6 +21,8 @@ Besides that:
 - Notebooks run by nbval work in a temporary copy of `nbs/` (without the notebooks), so the results tables and
   figures they write never touch the checkout: `make test` leaves `git status` clean.
 - Progress bars are off (`TQDM_DISABLE=1`) for kernels started by the tests, as for `tools/run_nbs.py`.
+- To see every number that moved (within tolerance or not), set NBVAL_DIFFLOG=<file>: each compared output that
+  differs from its stored value is appended there with its changed numbers.
 """
 import atexit, os, re, shutil, tempfile, types
 from pathlib import Path
