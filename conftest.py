@@ -9,9 +9,10 @@ only, so "0 of 4" against "1 of 4" still fails. Other machines' BLAS kernels, SI
 change floats in their last digits; this policy absorbs that and nothing as large as an R² moving by 0.05.
 
 Chaotic loops (SAE training on a few dozen updates, sampling) turn that noise into different runs, so their cells
-print a mean over seeds with its spread, as `m ± s`: there `m` may move by up to `s` (the stored spread; two means
-of the same seeds on two machines rarely differ by more) and `s` itself by a factor of 3. Cells that only
-illustrate one such run carry nbval's `# NBVAL_IGNORE_OUTPUT` and a sentence saying so; they still must run.
+print a mean over seeds with its spread, as `m ± s`: there `m` may move by the larger of the stored and the new
+spread, but by no more than 3 stored spreads, and `s` itself is not compared (on two CPUs one SAE seed of three
+can diverge while the others agree to the last digit, so the spread of a few seeds is itself chaotic). Cells that
+only illustrate one such run carry nbval's `# NBVAL_IGNORE_OUTPUT` line and a comment saying why; they must run.
 
 Besides that:
 - nbdev-clean nulls execution counts, and nbval then fails every cell that has outputs ("Unrun reference cell
@@ -67,11 +68,10 @@ def text_close(ref:str, new:str, rtol=RTOL, atol=ATOL):
             if x != y: return f"text differs: {x[-60:]!r} vs {y[-60:]!r}"
         return f"{len(rn)} numbers stored, {len(nn)} computed"
     for i, (x, y, before) in enumerate(zip(rn, nn, rt)):
-        if i + 1 < len(rn) and rt[i + 1].strip() == "±":        # m ± s: m may move by the stored spread s
-            if abs(float(x) - float(y)) <= abs(float(rn[i + 1])) or numbers_close(x, y, rtol, atol): continue
-        elif i > 0 and before.strip() == "±":                      # the spread itself, within a factor of 3
-            a, b = abs(float(x)), abs(float(y))
-            if max(a, b) <= 3 * min(a, b) or numbers_close(x, y, rtol, atol): continue
+        if i + 1 < len(rn) and rt[i + 1].strip() == "±":        # m ± s: m may move by the spread
+            s, s_new = abs(float(rn[i + 1])), abs(float(nn[i + 1]))
+            if abs(float(x) - float(y)) <= min(max(s, s_new), 3 * s) or numbers_close(x, y, rtol, atol): continue
+        elif i > 0 and before.strip() == "±": continue              # the spread of a few chaotic seeds: any
         elif numbers_close(x, y, rtol, atol): continue
         return f"number {x} stored, {y} computed (after {before[-40:]!r})"
     return None

@@ -38,6 +38,8 @@ def test_numbers_close_absolute_floor():
 def test_seed_spread():
     assert text_close("AMI 0.15 ± 0.04 over 3 seeds", "AMI 0.18 ± 0.03 over 3 seeds") is None
     assert text_close("AMI 0.15 ± 0.04 over 3 seeds", "AMI 0.20 ± 0.04 over 3 seeds") is not None   # beyond the spread
-    assert text_close("AMI 0.15 ± 0.04", "AMI 0.15 ± 0.20") is not None                             # spread x5
+    assert text_close("AMI 0.15 ± 0.04", "AMI 0.15 ± 0.20") is None                                 # spreads: any
+    assert text_close("AMI 0.15 ± 0.01", "AMI 0.30 ± 0.50") is not None     # a big new spread buys at most 3 s
+    assert text_close("0.939 ± 0.022", "0.950 ± 0.001") is None             # a spread that collapsed
     assert text_close("+0.033 ± 0.020 (holds)", "-0.005 ± 0.020 (holds)") is not None               # beyond it
     assert text_close("0.15 ± 0.04 holds", "0.16 ± 0.04 fails") is not None                         # a word
