@@ -397,24 +397,30 @@ class SAETrainer:
         "One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as floats."
         _need_data('batch', batch, todo=f"drop or fix those updates before training (SAE step {self.step})")
         self.sae.train()
-        snap = self._snapshot()
         if self.sae.x_scale <= 0: self.sae.set_scale(batch)
         out = self.sae.loss(batch)
-        if not torch.isfinite(out['loss']): self._fail(snap, f"the loss is {float(out['loss'])}")
-        self.opt.zero_grad(set_to_none=True); out['loss'].backward(); self.opt.step()
+        if not torch.isfinite(out['loss']): self._fail(f"the loss is {float(out['loss'])}")
+        self.opt.zero_grad(set_to_none=True)
+        out['loss'].backward()
+        if not all(bool(torch.isfinite(p.grad).all()) for p in self.sae.parameters() if p.grad is not None):
+            self._fail("the gradients are NaN/inf")
+        before = [p.detach().clone() for p in self.sae.parameters()]   # weights only: Adam's moments stay finite
+        self.opt.step()
         self.sae.normalize_decoder()
-        if not all(bool(torch.isfinite(p).all()) for p in self.sae.parameters()): self._fail(snap, "the weights became NaN/inf")
-        r = {k: float(v.detach()) for k, v in out.items()}; r['step'] = self.step
-        self.log.append(r); self.step += 1
+        if not all(bool(torch.isfinite(p).all()) for p in self.sae.parameters()):
+            with torch.no_grad():
+                for p, b in zip(self.sae.parameters(), before): p.copy_(b)
+            self._fail("the weights became NaN/inf")
+        r = {k: float(v.detach()) for k, v in out.items()}
+        r['step'] = self.step
+        self.log.append(r)
+        self.step += 1
         return r
-    def _snapshot(self):
-        "Copies of the SAE's state and the optimizer's state, to restore if a step goes non-finite."
-        return {k: v.clone() for k, v in self.sae.state_dict().items()}, copy.deepcopy(self.opt.state_dict())
-    def _fail(self, snap, what):
-        "Restore the state before this step and stop, naming the step."
-        self.sae.load_state_dict(snap[0]); self.opt.load_state_dict(snap[1]); self.opt.zero_grad(set_to_none=True)
-        raise ValueError(f"SAE training step {self.step}: {what}; the SAE and optimizer are left as before this step. "
-                         f"Lower lr (now {self.lr}) or check the scale of the updates")
+    def _fail(self, what):
+        "Stop at this step, naming it, with the SAE's weights as they were before it."
+        self.opt.zero_grad(set_to_none=True)
+        raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are left as before this "
+                         f"step. Lower lr (now {self.lr}) or check the scale of the updates")
     def fit(self, data, steps:int, batch_size:int=64)->pd.DataFrame:
         "Continue training for `steps` steps on batches drawn from `data` (seeded by step)."
         _need_int('steps', steps, lo=0, todo="pass how many optimizer steps to run")
