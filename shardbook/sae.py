@@ -4,7 +4,7 @@
 
 # %% ../nbs/31_sae.ipynb #31a2e132
 from __future__ import annotations
-import copy, json, math
+import json, math
 import numpy as np, pandas as pd, torch
 from torch import nn, Tensor
 from safetensors.torch import save_file, safe_open
