@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
-from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout
+from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, _need_int, _need_pos
 from .sae import LowRankSAE, SAETrainer
 
 # %% ../nbs/40_lm_rl.ipynb #df6db73e
@@ -78,6 +78,9 @@ def make_tasks(names=("capital", "continent", "upper", "next"))->dict:
 
 def make_prompt(task:Task, x:str, rng:random.Random, n_shot:int=3)->str:
     "A few-shot prompt `a -> b` lines from `task` (never the query) ending in `x ->`."
+    _need_int('n_shot', n_shot, lo=0, todo="pass how many demonstrations to show")
+    if n_shot > len(task.pairs) - 1:
+        raise ValueError(f"n_shot={n_shot} but task {task.name!r} has only {len(task.pairs) - 1} pairs besides the query: lower n_shot")
     demos = rng.sample([p for p in task.pairs if p[0] != x], n_shot)
     return "".join(f"{a} -> {b}\n" for a, b in demos) + f"{x} ->"
 
@@ -153,6 +156,10 @@ class Batch:
 @torch.no_grad()
 def sample_answers(model, tok, prompts:list, group_size:int=4, max_new_tokens:int=6, temperature:float=1.0)->Batch:
     "Sample `group_size` answers to each prompt (left padding, stop at a newline)."
+    if not len(prompts): raise ValueError("prompts is empty: pass at least one prompt")
+    _need_int('group_size', group_size, todo="pass how many answers to sample per prompt")
+    _need_int('max_new_tokens', max_new_tokens, todo="pass the longest answer in tokens")
+    _need_pos('temperature', temperature, todo="pass a sampling temperature > 0, e.g. 1.0")
     tok.padding_side = "left"
     enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     ids = enc.input_ids.repeat_interleave(group_size, 0); am = enc.attention_mask.repeat_interleave(group_size, 0)
@@ -179,6 +186,9 @@ def answer_logprobs(model, b:Batch)->torch.Tensor:
 
 def group_advantages(rewards:torch.Tensor, episode:torch.Tensor, scale_std:bool=False)->torch.Tensor:
     "GRPO advantage: reward minus the mean reward of its group (optionally over the group std)."
+    if rewards.ndim != 1 or rewards.shape != episode.shape or not len(rewards):
+        raise ValueError(f"rewards and episode must be non-empty (n_seq,) vectors of one length, got "
+                         f"{tuple(rewards.shape)} and {tuple(episode.shape)}: one episode index per reward")
     n = int(episode.max()) + 1
     mean = torch.zeros(n).index_add_(0, episode, rewards) / torch.bincount(episode, minlength=n)
     adv = rewards - mean[episode]
@@ -190,6 +200,7 @@ def group_advantages(rewards:torch.Tensor, episode:torch.Tensor, scale_std:bool=
 # %% ../nbs/40_lm_rl.ipynb #88aab05e
 def compress(U:torch.Tensor, V:torch.Tensor, rank:int|None=None):
     "Exact (rank=None) or truncated rank form of `U @ V.T`: returns (U', V', kept energy fraction)."
+    if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank to keep")
     if U.shape[1] == 0: return U, V, 1.0
     Qu, Ru = torch.linalg.qr(U.double()); Qv, Rv = torch.linalg.qr(V.double())
     W, S, Zh = torch.linalg.svd(Ru @ Rv.T)
@@ -239,6 +250,30 @@ class RLConfig:
     sae_batch: int = 16
     sae_lr: float = 3e-3
     seed: int = 0
+    def __post_init__(self):
+        "Refuse settings that cannot train (or that would train nothing) before any model work."
+        if not self.tasks: raise ValueError("tasks is empty: pass task names, e.g. ('capital', 'upper')")
+        _need_int('steps', self.steps, lo=0, todo="pass how many GRPO steps to run")
+        _need_int('episodes_per_step', self.episodes_per_step, todo="pass how many prompts per step")
+        _need_int('group_size', self.group_size, lo=2, todo="GRPO's advantage is reward minus the group mean, so a "
+                  "group of 1 has advantage 0 and learns nothing; pass 2 or more answers per prompt")
+        _need_int('max_new_tokens', self.max_new_tokens, todo="pass the longest answer in tokens")
+        _need_pos('temperature', self.temperature, todo="pass a sampling temperature > 0, e.g. 1.0")
+        _need_int('n_shot', self.n_shot, lo=0, todo="pass how many demonstrations each prompt shows")
+        _need_int('n_eval', self.n_eval, lo=0, todo="pass how many queries per task to hold out")
+        _need_pos('lr', self.lr, todo="pass AdamW's learning rate, e.g. 5e-5")
+        if self.capture_rank is not None:
+            _need_int('capture_rank', self.capture_rank, todo="pass None (exact) or the rank kept per tensor")
+        _need_pos('buffer_mb', self.buffer_mb, todo="pass the update buffer's budget in MiB")
+        _need_int('sae_latents', self.sae_latents, lo=0, todo="pass 0 (no online SAE) or the dictionary size")
+        if self.sae_latents:
+            _need_int('sae_k', self.sae_k, todo=f"pass the active latents per update, in 1..sae_latents={self.sae_latents}")
+            if self.sae_k > self.sae_latents:
+                raise ValueError(f"sae_k must be in 1..sae_latents={self.sae_latents}, got {self.sae_k}: lower sae_k or raise sae_latents")
+            _need_int('sae_rank', self.sae_rank, todo="pass the rank of each SAE latent per matrix")
+            _need_int('sae_steps', self.sae_steps, lo=0, todo="pass SAE steps per RL step")
+            _need_int('sae_batch', self.sae_batch, todo="pass the SAE batch size")
+            _need_pos('sae_lr', self.sae_lr, todo="pass the SAE's learning rate, e.g. 3e-3")
     def key(self)->str:
         "Hash of every field but `steps`: runs that differ only in length share a trajectory."
         d = {k: v for k, v in asdict(self).items() if k != "steps"}
@@ -250,6 +285,9 @@ TOLS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5)
 
 def changed_fractions(new:dict, old:dict, tols=TOLS)->dict:
     "Fraction of entries with |new - old| > tol (fp32) for each tol, and the fraction whose bf16 values differ."
+    if set(new) != set(old):
+        raise ValueError(f"new and old must hold the same tensors: only in new {sorted(set(new) - set(old))[:3]}, "
+                         f"only in old {sorted(set(old) - set(new))[:3]}")
     n = sum(p.numel() for p in new.values())
     out = {f"fp32>{t:g}": sum(int(((new[k] - old[k]).abs() > t).sum()) for k in new) / n for t in tols}
     out["bf16!="] = sum(int((new[k].bfloat16() != old[k].bfloat16()).sum()) for k in new) / n
@@ -258,16 +296,29 @@ def changed_fractions(new:dict, old:dict, tols=TOLS)->dict:
 class Interrupted(RuntimeError):
     "Raised by `run_grpo(..., interrupt_at=s)` to simulate a crash after step s."
 
+def _fingerprint(params:dict)->str:
+    "A cheap identity of weights: sha1 of every tensor's name and its first, middle and last 8 entries (fp32)."
+    h = hashlib.sha1()
+    for nm in sorted(params):
+        t = params[nm].detach().reshape(-1); m = t.numel() // 2
+        h.update(nm.encode()); h.update(torch.cat([t[:8], t[m:m + 8], t[-8:]]).float().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
 class GRPORun:
     "A resumable GRPO run on an LM with per-episode factored update capture, an update buffer and an online low-rank SAE."
     def __init__(self, model, tok, cfg:RLConfig):
         self.model, self.tok, self.cfg = model, tok, cfg
         self.tasks = make_tasks(cfg.tasks)
+        for t in self.tasks.values():
+            if len(t.pairs) - cfg.n_eval < 1 or cfg.n_shot > len(t.pairs) - 1:
+                raise ValueError(f"task {t.name!r} has {len(t.pairs)} pairs: n_eval={cfg.n_eval} must leave 1 or more for "
+                                 f"training and n_shot={cfg.n_shot} must be under {len(t.pairs)}; lower them")
         self.linears = select_linears(model, cfg.kinds, cfg.layers)
         self.params = set_trainable(model, self.linears)
         self.shapes = {n: tuple(p.shape) for n, p in self.params.items()}
         self.opt = torch.optim.AdamW(self.params.values(), lr=cfg.lr, weight_decay=0.0)
         self.theta0 = {n: p.detach().clone() for n, p in self.params.items()}
+        self.base = dict(model=cfg.model, fingerprint=_fingerprint(self.theta0))  # which base model the run starts from
         self.layout = Layout.from_named(self.shapes)
         self.step_i, self.history, self.episodes, self.updates = 0, [], [], []
         self.buffer = UpdateBuffer(int(cfg.buffer_mb * 2 ** 20))
@@ -325,7 +376,7 @@ class GRPORun:
             self.trainer.train_step(X)
     def state(self)->dict:
         "Everything needed to continue the run exactly."
-        return dict(cfg=asdict(self.cfg), step=self.step_i, params={n: p.detach().clone() for n, p in self.params.items()},
+        return dict(cfg=asdict(self.cfg), base=self.base, step=self.step_i, params={n: p.detach().clone() for n, p in self.params.items()},
                     opt=self.opt.state_dict(), theta0=self.theta0, history=self.history, episodes=self.episodes,
                     updates=self.updates, buffer=(list(self.buffer.items), self.buffer.nbytes, self.buffer.seen),
                     rng=self.rng.getstate(), torch_rng=torch.get_rng_state(), gen=self.gen.get_state(),
@@ -342,6 +393,11 @@ class GRPORun:
         cfg = RLConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in s["cfg"].items()})
         if steps is not None: cfg = replace(cfg, steps=steps)
         r = cls(model, tok, cfg)
+        base = s.get("base") or dict(model=s["cfg"]["model"], fingerprint=_fingerprint(s["theta0"]))
+        if base["fingerprint"] != r.base["fingerprint"]:
+            raise ValueError(f"checkpoint {path} was made from base model {base['model']!r} (weights fingerprint "
+                             f"{base['fingerprint']}), but the model passed has fingerprint {r.base['fingerprint']}: "
+                             "pass that base model, freshly loaded, or use another checkpoint path")
         with torch.no_grad():
             for n, p in r.params.items(): p.copy_(s["params"][n])
         r.opt.load_state_dict(s["opt"]); r.theta0 = s["theta0"]
@@ -359,6 +415,7 @@ class GRPORun:
 def run_grpo(model, tok, cfg:RLConfig, ckpt=None, every:int=4, interrupt_at:int|None=None, init=None,
              progress:bool=True)->GRPORun:
     "Run GRPO until `cfg.steps`, resuming from `ckpt` (or continuing a shorter run saved at `init`), checkpointing every `every` steps."
+    _need_int('every', every, todo="pass how many steps between checkpoints")
     src = next((Path(p) for p in (ckpt, init) if p is not None and Path(p).exists()), None)
     if src is not None:
         if not same_run(RLConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in torch.load(src, weights_only=False)["cfg"].items()}), cfg):
@@ -372,6 +429,10 @@ def run_grpo(model, tok, cfg:RLConfig, ckpt=None, every:int=4, interrupt_at:int|
         if ckpt is not None and (r.step_i % every == 0 or r.step_i == cfg.steps): r.save(ckpt)
         if interrupt_at is not None and r.step_i == interrupt_at: bar.close(); raise Interrupted(f"interrupted after step {r.step_i}")
     bar.close()
+    if r.step_i and not r.buffer.seen:
+        raise ValueError(f"no episode of the {len(r.episodes)} in {r.step_i} GRPO steps was live (every group's answers got "
+                         "equal rewards), so no update was captured and the SAE never trained: raise cfg.temperature or "
+                         "cfg.group_size, or choose tasks the model partly solves")
     return r
 
 EVERYDAY = RLConfig()   # smollm2-135m, MLP of the last 4 layers (10.6M parameters), 12 steps x 4 episodes x 4 answers
@@ -384,6 +445,7 @@ def ckpt_path(cfg:RLConfig)->Path:
 # %% ../nbs/40_lm_rl.ipynb #a43c5af2
 def lowrank(d:torch.Tensor, rank:int|None):
     "Truncated SVD factors (U, V) of a dense matrix with U @ V.T ~ d (rank=None: exact)."
+    if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank to keep")
     Uf, S, Vh = torch.linalg.svd(d.float(), full_matrices=False)
     r = len(S) if rank is None else min(rank, len(S))
     return (Uf[:, :r] * S[:r]).contiguous(), Vh[:r].T.contiguous()
@@ -402,6 +464,14 @@ class ShardCaptureCallback(TrainerCallback):
         keep:bool=True,          # keep every step's update in `self.updates`
         seed:int=0,
     ):
+        if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank kept per tensor per step")
+        _need_pos('buffer_mb', buffer_mb, todo="pass the update buffer's budget in MiB")
+        _need_int('sae_latents', sae_latents, lo=0, todo="pass 0 (no online SAE) or the dictionary size")
+        if sae_latents:
+            _need_int('sae_k', sae_k, todo=f"pass the active latents per update, in 1..sae_latents={sae_latents}")
+            if sae_k > sae_latents: raise ValueError(f"sae_k must be in 1..sae_latents={sae_latents}, got {sae_k}: lower sae_k")
+            _need_int('sae_steps', sae_steps, lo=0, todo="pass SAE steps per optimizer step")
+            _need_int('sae_batch', sae_batch, todo="pass the SAE batch size")
         self.kinds, self.layers, self.rank, self.keep = kinds, layers, rank, keep
         self.buffer = UpdateBuffer(int(buffer_mb * 2 ** 20))
         self.sae_args, self.sae_steps, self.sae_batch, self.seed = dict(n_latents=sae_latents, k=sae_k), sae_steps, sae_batch, seed

@@ -12,6 +12,7 @@ from torch import nn, Tensor
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 from .updates import Layout, StepCapture, per_sample_grads, select_params, check_finite, LinearFactorCapture, FactoredUpdate
+from .updates import _need_int, _need_pos
 
 # %% auto #0
 __all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_objective', 'RLRun', 'train_reinforce', 'purity',
@@ -32,12 +33,17 @@ class PlantedBandit(gym.Env):
         obs_dim:int|None=None, # embed observations in this many dims by a fixed random rotation (default K + 1)
         pair_prob:float=0.,    # probability that an episode has two contexts active at once (both arms pay 1)
     ):
-        if K < 1: raise ValueError(f"K must be >= 1, got {K}")
+        _need_int('K', K, todo="pass the number of contexts")
+        _need_pos('common_reward', common_reward, todo="pass the common arm's pay", zero_ok=True)
         if not 0 <= overlap < 1: raise ValueError(f"overlap must be in [0, 1), got {overlap}")
         if noise < 0 or horizon < 1: raise ValueError(f"need noise >= 0 and horizon >= 1, got {noise}, {horizon}")
         if not 0 <= pair_prob <= 1 or (pair_prob > 0 and K < 2): raise ValueError(f"pair_prob must be in [0, 1] and needs K >= 2, got {pair_prob} with K={K}")
         self.K, self.overlap, self.noise, self.horizon, self.common_reward, self.pair_prob = K, overlap, noise, horizon, common_reward, pair_prob
         self.context_probs = np.full(K, 1 / K) if context_probs is None else np.asarray(context_probs, float)
+        cp = self.context_probs
+        if cp.shape != (K,) or not np.isfinite(cp).all() or (cp < 0).any() or not np.isclose(cp.sum(), 1):
+            raise ValueError(f"context_probs must be K={K} probabilities >= 0 summing to 1, got {context_probs}: "
+                             "pass None (uniform) or one probability per context")
         emb = np.zeros((K, K + 1), np.float32); emb[:, :K] = np.eye(K) * np.sqrt(1 - overlap); emb[:, K] = np.sqrt(overlap)
         d = K + 1 if obs_dim is None else obs_dim
         if d < K + 1: raise ValueError(f"obs_dim must be >= K + 1 = {K + 1}, got {d}")
@@ -54,6 +60,8 @@ class PlantedBandit(gym.Env):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         c = (options or {}).get('context')
+        if c is not None and not 0 <= int(c) < self.K:
+            raise ValueError(f"options['context'] must be in 0..{self.K - 1}, got {c}: pass one of the K={self.K} contexts")
         self.context = int(self.np_random.choice(self.K, p=self.context_probs)) if c is None else int(c)
         self.active = np.zeros(self.K, bool); self.active[self.context] = True
         if self.pair_prob and self.np_random.random() < self.pair_prob:  # a second, different context
@@ -74,6 +82,9 @@ if 'shardbook/PlantedBandit-v0' not in gym.registry:
 # %% ../nbs/32_planted.ipynb #2149cad9
 def policy_net(obs_dim:int, n_actions:int, hidden:int=32, depth:int=1, seed:int=0)->nn.Sequential:
     "A tanh MLP policy (logits) with `depth` hidden layers, seeded."
+    for nm, v in dict(obs_dim=obs_dim, n_actions=n_actions, hidden=hidden).items():
+        _need_int(nm, v, todo="pass a layer width of 1 or more")
+    _need_int('depth', depth, lo=0, todo="pass the number of hidden layers (0: a linear policy)")
     torch.manual_seed(seed)
     dims, layers = [obs_dim] + [hidden] * depth, []
     for a, b in zip(dims[:-1], dims[1:]): layers += [nn.Linear(a, b), nn.Tanh()]
@@ -87,6 +98,8 @@ def rollout(
     max_steps:int=500,  # cut episodes at this length
 )->dict:                # obs (B,T,d), act (B,T), rew (B,T), mask (B,T), context (B,), and active (B,K) if the envs report it
     "Play one episode in every env with `policy`, in lockstep."
+    if not len(envs): raise ValueError("envs is empty: pass one gymnasium env per episode of the batch")
+    _need_int('max_steps', max_steps, todo="pass the longest episode length")
     g = torch.Generator().manual_seed(seed)
     B = len(envs); resets = [e.reset(seed=seed + i) for i, e in enumerate(envs)]
     obs = [r[0] for r in resets]; ctx = torch.tensor([r[1].get('context', -1) for r in resets])
@@ -112,6 +125,8 @@ def advantages(
     normalize:bool=True,     # divide by the std over valid steps
 )->Tensor:                   # (B, T), zero on padding
     "Returns-to-go minus the batch mean at each step (REINFORCE with a baseline)."
+    if rew.ndim != 2 or rew.shape != mask.shape:
+        raise ValueError(f"rew and mask must both be (B, T), got {tuple(rew.shape)} and {tuple(mask.shape)}: pass rollout()'s rew and mask")
     G = torch.zeros_like(rew); run = torch.zeros(len(rew))
     for t in reversed(range(rew.shape[1])): run = rew[:, t] + gamma * run * mask[:, t]; G[:, t] = run
     base = (G * mask).sum(0) / mask.sum(0).clamp_min(1)
@@ -147,6 +162,11 @@ def train_reinforce(
     progress:bool=False,    # tqdm bar (stderr)
 )->RLRun:
     "REINFORCE with a batch-mean baseline, capturing per-episode and optimizer-step updates."
+    _need_int('iters', iters, todo="pass how many optimizer steps to run")
+    _need_int('episodes', episodes, lo=2, todo="the batch-mean baseline needs 2 or more episodes per step "
+              "(with 1 every advantage is 0 and nothing is learned or captured)")
+    _need_pos('lr', lr, todo="pass Adam's learning rate, e.g. 0.01")
+    _need_int('max_steps', max_steps, todo="pass the longest episode length")
     from tqdm.auto import tqdm
     envs = [make_env() for _ in range(episodes)]
     opt = torch.optim.Adam(policy.parameters(), lr=lr)
@@ -200,11 +220,16 @@ def _factored_step(policy, b, w, lay):
 # %% ../nbs/32_planted.ipynb #ecab7cba
 def purity(labels, clusters)->float:
     "Share of items whose cluster's majority label is their own label."
+    if len(labels) != len(clusters) or not len(labels):
+        raise ValueError(f"labels and clusters must be non-empty and of one length, got {len(labels)} and {len(clusters)}")
     t = pd.crosstab(np.asarray(clusters), np.asarray(labels))
     return float(t.values.max(1).sum() / t.values.sum())
 
 def context_means(X:Tensor, labels:Tensor)->Tensor:
     "Mean update of each label 0..K-1: (K, P)."
+    if len(X) != len(labels) or not len(X): raise ValueError(f"X and labels must be non-empty and of one length, got {len(X)} and {len(labels)}")
+    absent = sorted(set(range(int(labels.max()) + 1)) - set(labels.tolist()))
+    if absent: raise ValueError(f"no update has label(s) {absent}, so their mean would be NaN: pass labels 0..K-1 that all occur")
     return torch.stack([X[labels == c].mean(0) for c in range(int(labels.max()) + 1)])
 
 def mean_max_cos(dirs:Tensor, targets:Tensor)->float:
@@ -219,6 +244,8 @@ def cluster_scores(labels, clusters, dirs:Tensor, X:Tensor)->dict:
 
 def kmeans_baseline(X:Tensor, labels, K:int, seed:int=0)->dict:
     "k-means (k = K) on the updates, scored like an SAE."
+    _need_int('K', K, todo="pass the number of clusters")
+    if K > len(X): raise ValueError(f"K={K} clusters need at least K updates, got {len(X)}: lower K or pass more updates")
     km = KMeans(K, n_init=10, random_state=seed).fit(X.double().numpy())
     return cluster_scores(labels, km.labels_, torch.tensor(km.cluster_centers_, dtype=torch.float32), X)
 
@@ -234,6 +261,8 @@ def multilabel_f1(
 )->Tensor:    # (K,) best F1 over units for each context
     "For every context, the best F1 of any unit's membership against the context's indicator."
     M, A = torch.as_tensor(M).float(), torch.as_tensor(A).float()
+    if M.ndim != 2 or A.ndim != 2 or len(M) != len(A):
+        raise ValueError(f"M (N, U) and A (N, K) need the same N, got {tuple(M.shape)} and {tuple(A.shape)}: one row per update in both")
     tp = A.T @ M                                  # (K, U) true positives
     f1 = 2 * tp / (A.sum(0)[:, None] + M.sum(0)[None]).clamp_min(1)
     return f1.max(1).values
@@ -250,4 +279,5 @@ def shard_clusters(C:Tensor, max_freq:float=0.5)->tuple:
 def unit_updates(X:Tensor, labels:Tensor, eps:float=1e-8)->tuple:
     "Drop (near-)zero updates and scale the rest to unit norm: clustering by direction."
     n = X.norm(dim=1); keep = n > eps
+    if not keep.any(): raise ValueError(f"all {len(X)} updates have norm <= eps={eps}: nothing to cluster (did the run learn anything?)")
     return X[keep] / n[keep, None], labels[keep]

@@ -8,7 +8,7 @@ import json, math
 import numpy as np, pandas as pd, torch
 from torch import nn, Tensor
 from safetensors.torch import save_file, safe_open
-from .updates import FactoredUpdate, Layout
+from .updates import FactoredUpdate, Layout, _need_int, _need_pos, _need_data
 
 # %% auto #0
 __all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate', 'save_sae', 'load_sae', 'synthetic_updates',
@@ -18,7 +18,13 @@ __all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate
 class SAEBase(nn.Module):
     "Shared TopK/BatchTopK selection, AuxK loss and dead-latent bookkeeping."
     def _setup(self, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
-        if not 0 < k <= n_latents: raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}")
+        _need_int('n_latents', n_latents, todo="pass the dictionary size")
+        _need_int('k', k, todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
+        if k > n_latents: raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower k or raise n_latents")
+        if aux_k is not None:
+            _need_int('aux_k', aux_k, lo=0, todo="pass None (2k) or how many dead latents the AuxK loss may use")
+        _need_pos('aux_coef', aux_coef, todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
+        _need_int('dead_after', dead_after, todo="pass after how many updates without firing a latent counts as dead")
         self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
         self.aux_k, self.aux_coef, self.dead_after = (aux_k if aux_k is not None else min(2 * k, n_latents)), aux_coef, dead_after
         self.b_enc = nn.Parameter(torch.zeros(n_latents))
@@ -65,6 +71,8 @@ class SAEBase(nn.Module):
     @torch.no_grad()
     def set_scale(self, x):
         "Fix the input scale so that the mean squared norm of `x` becomes 1."
+        _need_data('x', x, todo="set the scale from a batch of finite updates")
+        if float(self._sqn(x).mean()) == 0: raise ValueError("x has only zero updates, so no input scale fits: pass a batch with nonzero updates")
         self.x_scale.fill_(float(self._sqn(x).mean().clamp_min(1e-30).rsqrt()))
     def forward(self, x)->tuple:
         "(idx, coef) of the active latents for the batch `x`."
@@ -110,6 +118,9 @@ class DenseSAE(SAEBase):
         seed:int=0,          # initialization seed
     ):
         super().__init__()
+        _need_int('d', d, todo="pass the length of the flat updates (number of parameters)")
+        if layout is not None and not isinstance(layout, Layout): raise TypeError(f"layout must be a Layout or None, got {type(layout).__name__}")
+        if layout is not None and layout.numel != d: raise ValueError(f"layout has {layout.numel} entries but d={d}: pass d=layout.numel")
         self.config = dict(d=d, n_latents=n_latents, k=k, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
                            aux_coef=aux_coef, dead_after=dead_after, bias=bias, seed=seed)
         self._setup(n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
@@ -142,7 +153,7 @@ class DenseSAE(SAEBase):
     @torch.no_grad()
     def init_from_data(self, x, seed:int=0):
         "Initialize decoder (and tied encoder) rows to `n_latents` random updates of `x`, normalized."
-        X = self._as_input(x)
+        X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
         rows = X[torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:self.n_latents]]
         if len(rows) < self.n_latents: raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {len(X)}")
         self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12)); self.W_enc.copy_(self.W_dec)
@@ -236,6 +247,9 @@ class LowRankSAE(SAEBase):
         sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors per update) or 'gram' (all-latent decoder Gram)
     ):
         super().__init__()
+        if not isinstance(layout, Layout): raise TypeError(f"layout must be a Layout, got {type(layout).__name__}: pass Layout.from_named(...)")
+        if not len(layout): raise ValueError("layout has no tensors: pass the layout of the updates the SAE will see")
+        _need_int('rank', rank, todo="pass the rank of each latent per matrix (1 or more)")
         self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
                            aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse)
         if sse not in ('auto', 'gather', 'gram'): raise ValueError(f"sse must be 'auto', 'gather' or 'gram', got {sse!r}")
@@ -261,6 +275,12 @@ class LowRankSAE(SAEBase):
         if not isinstance(x, FactoredUpdate): raise TypeError(f"LowRankSAE takes a FactoredUpdate or flat tensor, got {type(x).__name__}")
         missing = [n for n in self.layout.names if n not in x.factors and n not in x.dense]
         if missing: raise ValueError(f"update lacks tensors {missing} of the SAE's layout")
+        got = x.shapes
+        for s in self.layout.slots:
+            ok = got[s.name] == tuple(s.shape) if s.name in self.mats else math.prod(got[s.name]) == s.numel
+            if not ok:
+                raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but the SAE's layout has {tuple(s.shape)}: "
+                                 "pass updates of the layout the SAE was built with (sae.layout)")
         out = {}
         for n in self.mats: out[n] = x.factors[n] if n in x.factors else x.dense[n]
         for n in self.vecs: out[n] = x.dense[n].flatten(1)
@@ -337,7 +357,7 @@ class LowRankSAE(SAEBase):
     @torch.no_grad()
     def init_from_data(self, x, seed:int=0):
         "Initialize each latent to the best rank-r approximation (per tensor) of a random update of `x`."
-        n = len(x)
+        n = len(_need_data('x', x, todo="initialize from finite updates"))
         if n < self.n_latents: raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {n}")
         ids = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:self.n_latents]
         rows = x[ids] if isinstance(x, FactoredUpdate) else x[ids]
@@ -368,21 +388,44 @@ def _n(data): return len(data)
 class SAETrainer:
     "Adam training of a `DenseSAE`/`LowRankSAE`, one batch at a time (online) or from stored updates."
     def __init__(self, sae:SAEBase, lr:float=1e-3, seed:int=0):
+        if not isinstance(sae, SAEBase): raise TypeError(f"sae must be a DenseSAE or LowRankSAE, got {type(sae).__name__}")
+        _need_pos('lr', lr, todo="pass Adam's learning rate, e.g. 1e-3")
         self.sae, self.lr, self.seed, self.step = sae, lr, seed, 0
         self.opt = torch.optim.Adam(sae.parameters(), lr=lr)
         self.log = []
     def train_step(self, batch)->dict:
         "One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as floats."
+        _need_data('batch', batch, todo=f"drop or fix those updates before training (SAE step {self.step})")
         self.sae.train()
         if self.sae.x_scale <= 0: self.sae.set_scale(batch)
         out = self.sae.loss(batch)
-        self.opt.zero_grad(set_to_none=True); out['loss'].backward(); self.opt.step()
+        if not torch.isfinite(out['loss']): self._fail(f"the loss is {float(out['loss'])}")
+        self.opt.zero_grad(set_to_none=True)
+        out['loss'].backward()
+        if not all(bool(torch.isfinite(p.grad).all()) for p in self.sae.parameters() if p.grad is not None):
+            self._fail("the gradients are NaN/inf")
+        before = [p.detach().clone() for p in self.sae.parameters()]   # weights only: Adam's moments stay finite
+        self.opt.step()
         self.sae.normalize_decoder()
-        r = {k: float(v.detach()) for k, v in out.items()}; r['step'] = self.step
-        self.log.append(r); self.step += 1
+        if not all(bool(torch.isfinite(p).all()) for p in self.sae.parameters()):
+            with torch.no_grad():
+                for p, b in zip(self.sae.parameters(), before): p.copy_(b)
+            self._fail("the weights became NaN/inf")
+        r = {k: float(v.detach()) for k, v in out.items()}
+        r['step'] = self.step
+        self.log.append(r)
+        self.step += 1
         return r
+    def _fail(self, what):
+        "Stop at this step, naming it, with the SAE's weights as they were before it."
+        self.opt.zero_grad(set_to_none=True)
+        raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are left as before this "
+                         f"step. Lower lr (now {self.lr}) or check the scale of the updates")
     def fit(self, data, steps:int, batch_size:int=64)->pd.DataFrame:
         "Continue training for `steps` steps on batches drawn from `data` (seeded by step)."
+        _need_int('steps', steps, lo=0, todo="pass how many optimizer steps to run")
+        _need_int('batch_size', batch_size, todo="pass how many updates per step")
+        _need_data('data', data, todo="drop or fix those updates before training")
         for _ in range(steps):
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
             self.train_step(_rows(data, torch.randint(_n(data), (batch_size,), generator=g)))
@@ -392,6 +435,8 @@ class SAETrainer:
 @torch.no_grad()
 def codes(sae:SAEBase, data, batch_size:int=256)->Tensor:
     "Dense code matrix (N, n_latents) of `data` (coefficients in scaled input units)."
+    _need_int('batch_size', batch_size, todo="pass how many updates to encode at once")
+    _need_data('data', data, todo="drop or fix those updates before encoding")
     sae.eval(); out = []
     for i in range(0, _n(data), batch_size):
         b = _rows(data, list(range(i, min(i + batch_size, _n(data)))))
@@ -407,6 +452,8 @@ def _sum_tensors(x, sae):
 @torch.no_grad()
 def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
     "FVU, L0 and dead fraction of `sae` on `data` (flat tensor or FactoredUpdate)."
+    _need_int('batch_size', batch_size, todo="pass how many updates to evaluate at once")
+    _need_data('data', data, todo="drop or fix those updates before evaluating")
     sae.eval(); sse = xx = l0 = 0.; fired = torch.zeros(sae.n_latents, dtype=torch.bool); tot = None; N = _n(data)
     for i in range(0, N, batch_size):
         b = _rows(data, list(range(i, min(i + batch_size, N))))
@@ -435,6 +482,9 @@ def load_sae(path, with_trainer:bool=False):
     "Rebuild an SAE saved by `save_sae`; with `with_trainer`, also its trainer, ready to resume."
     with safe_open(str(path), 'pt') as f:
         meta, ts = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    bad = [k for k, v in ts.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad: raise ValueError(f"{path} holds NaN/inf values in {bad[:4]}: it was saved from a diverged SAE; retrain it or load another file")
+    if 'sae.x_scale' in ts and float(ts['sae.x_scale']) < 0: raise ValueError(f"{path} has a negative input scale x_scale: retrain it")
     cfg = json.loads(meta['config'])
     lay = Layout.from_json(meta['layout']) if 'layout' in meta else None
     if meta['kind'] == 'LowRankSAE': sae = LowRankSAE(lay, **cfg)
@@ -461,6 +511,11 @@ def synthetic_updates(
     seed:int=0,
 )->tuple:              # (flat updates (n, P), true directions (n_dirs, P), which directions each update uses (n, active))
     "Sparse signed mixes of rank-1-per-matrix unit directions, with noise: a test bed with known shards."
+    _need_int('n', n, todo="pass how many updates to make")
+    _need_int('n_dirs', n_dirs, todo="pass how many ground-truth directions to plant")
+    _need_int('active', active, todo=f"pass how many directions each update mixes, at most n_dirs={n_dirs}")
+    if active > n_dirs: raise ValueError(f"active must be at most n_dirs={n_dirs}, got {active}: lower active or raise n_dirs")
+    _need_pos('noise', noise, todo="pass the relative noise level (0 for none)", zero_ok=True)
     g = torch.Generator().manual_seed(seed)
     ts = {s.name: (torch.randn(n_dirs, s.shape[0], 1, generator=g) @ torch.randn(n_dirs, 1, s.shape[1], generator=g)
                    if len(s.shape) == 2 else torch.randn(n_dirs, *s.shape, generator=g)) for s in lay.slots}

@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_updates.ipynb #a9dd42b9
 from __future__ import annotations
-import fnmatch, json, math, warnings
+import fnmatch, json, math, os, warnings, weakref
 from dataclasses import dataclass, field
 from collections import deque
 from pathlib import Path
@@ -12,13 +12,43 @@ import numpy as np, pandas as pd, torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
-from safetensors.torch import save_file, load_file
+from safetensors.torch import save_file, load_file, safe_open
 
 # %% auto #0
 __all__ = ['select_params', 'Slot', 'Layout', 'neuron_norms', 'FactoredUpdate', 'per_sample_grads', 'LinearFactorCapture',
            'check_finite', 'StepCapture', 'sparsity_stats', 'DiskStore', 'UpdateBuffer']
 
 # %% ../nbs/30_updates.ipynb #0f515633
+def _need_int(name, v, lo=1, todo=""):
+    "`v` as an int >= `lo`, else a ValueError (TypeError for a non-integer) naming `name`, `v` and `todo`."
+    kind = "a positive int" if lo == 1 else f"an int >= {lo}"
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be {kind}, got {v!r} ({type(v).__name__}): {todo}")
+    if v < lo: raise ValueError(f"{name} must be {kind}, got {v!r}: {todo}")
+    return int(v)
+
+def _need_pos(name, v, todo="", zero_ok=False):
+    "`v` as a finite float > 0 (>= 0 with `zero_ok`), else a ValueError (TypeError for a non-number)."
+    kind = "a finite number >= 0" if zero_ok else "a positive finite number"
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be {kind}, got {v!r} ({type(v).__name__}): {todo}")
+    if not math.isfinite(v) or v < 0 or (v == 0 and not zero_ok):
+        raise ValueError(f"{name} must be {kind}, got {v!r}: {todo}")
+    return float(v)
+
+def _need_data(name, x, todo="drop or fix those updates first"):
+    "Refuse an empty batch or NaN/inf entries in `x` (Tensor or FactoredUpdate), naming `name`."
+    ts = x.tensors() if hasattr(x, 'tensors') else [x] if isinstance(x, Tensor) else None
+    if ts is None: return x
+    if len(x) == 0: raise ValueError(f"{name} is empty (0 updates): pass at least one update")
+    for t in ts:
+        bad = ~torch.isfinite(t)
+        if bad.any():
+            rows = bad.reshape(len(t), -1).any(1).nonzero()[:, 0].tolist() if t.ndim else [0]
+            raise ValueError(f"{name} has {int(bad.sum())} NaN/inf entries in {len(rows)} update(s) "
+                             f"(first: row {rows[0]}): {todo}")
+    return x
+
 def select_params(
     model:nn.Module,      # any PyTorch model
     patterns=None,        # glob pattern(s) over parameter names; None = every trainable parameter
@@ -52,6 +82,8 @@ class Layout:
         slots, off = [], 0
         for n, t in named.items():
             shape = tuple(t.shape) if hasattr(t, 'shape') else tuple(t)
+            if any(not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
+                raise ValueError(f"tensor {n!r} has shape {shape}: every dimension must be an int >= 0")
             slots.append(Slot(n, shape, off)); off += math.prod(shape)
         return cls(slots)
     @property
@@ -107,6 +139,8 @@ class FactoredUpdate:
     factors:dict = field(default_factory=dict)  # name -> (U (B, m, s), V (B, n, s))
     dense:dict = field(default_factory=dict)    # name -> (B, *shape)
     def __post_init__(self):
+        if not self.factors and not self.dense:
+            raise ValueError("FactoredUpdate got no tensors: pass factors={name: (U, V)} and/or dense={name: tensor}")
         sizes = {u.shape[0] for u, v in self.factors.values()} | {d.shape[0] for d in self.dense.values()}
         if len(sizes) != 1: raise ValueError(f"all tensors need the same batch size B, got {sorted(sizes)}")
         for n, (u, v) in self.factors.items():
@@ -178,6 +212,7 @@ def per_sample_grads(
     chunk:int|None=None, # vmap chunk size, to bound memory
 )->dict:               # name -> gradients (B, *shape)
     "Per-sample gradients of `objective` for the selected parameters, via `torch.func.vmap(grad(...))`."
+    if chunk is not None: _need_int('chunk', chunk, todo="pass None (one vmap) or a positive chunk size")
     sel = select_params(model, patterns)
     frozen = {n: p.detach() for n, p in model.named_parameters() if n not in sel} | dict(model.named_buffers())
     def f(ps, *xs): return objective(lambda *a, **k: functional_call(model, {**frozen, **ps}, a, k), *xs)
@@ -239,6 +274,12 @@ class StepCapture:
         keep=False,                      # also keep every Δθ in `self.deltas` (small models only)
     ):
         self.params = select_params(model, patterns)
+        owned = {id(p) for g in optimizer.param_groups for p in g['params']}
+        missing = [nm for nm, p in self.params.items() if id(p) not in owned]
+        if missing:
+            raise ValueError(f"the optimizer does not update {len(missing)} selected parameter(s) of the model, e.g. "
+                             f"{missing[:3]}: pass the optimizer built on this model's parameters, or patterns "
+                             "that select only parameters it updates")
         self.layout = Layout.from_named(self.params)
         self.buffer, self.callback, self.keep, self.deltas, self.step = buffer, callback, keep, [], 0
         self.theta0 = self.flat(); self._before = None
@@ -270,7 +311,9 @@ def sparsity_stats(
     cumulative:bool=True,                # also the running sum Δθ_1 + … + Δθ_t
 )->pd.DataFrame:                         # step, tol, kind ('step'|'cumulative'), frac_changed
     "Fraction of entries with |Δ| > tol, per step and cumulative."
-    D = torch.stack(list(deltas)) if not isinstance(deltas, Tensor) else deltas
+    D = deltas if isinstance(deltas, Tensor) else list(deltas)
+    if len(D) == 0: raise ValueError("deltas is empty: pass at least one flat update (steps, P)")
+    D = D if isinstance(D, Tensor) else torch.stack(D)
     kinds = [('step', D)] + ([('cumulative', D.cumsum(0))] if cumulative else [])
     rows = [dict(step=i, tol=t, kind=k, frac_changed=float((X[i].abs() > t).float().mean()))
             for k, X in kinds for t in tols for i in range(len(X))]
@@ -279,27 +322,76 @@ def sparsity_stats(
 # %% ../nbs/30_updates.ipynb #55860354
 def _nbytes(u): return u.nbytes if isinstance(u, FactoredUpdate) else u.nelement() * u.element_size()
 
+def _write_chunk(path, n_done, pending):
+    "Write `pending` as the next chunk under `path`, atomically (temp file, then rename); empty `pending`."
+    if not pending: return
+    ups, steps, labels = zip(*pending)
+    i = max([int(p.name[6:-12]) for p in path.glob('chunk_*.safetensors')], default=-1) + 1
+    dest, tmp = path / f'chunk_{i:06d}.safetensors', path / f'.chunk_{i:06d}.tmp'
+    try:
+        save_file({'updates': torch.stack(ups), 'steps': torch.tensor(steps), 'labels': torch.tensor(labels)},
+                  str(tmp))
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a half-written chunk never gets a chunk_ name; the updates stay queued
+        raise
+    n_done[0] += 1
+    pending.clear()
+
+def _flush_at_exit(path, n_done, pending):
+    "Finalizer: write what is still queued when a store is garbage-collected or the interpreter exits."
+    try: _write_chunk(path, n_done, pending)
+    except Exception as e: warnings.warn(f"DiskStore at {path} could not write {len(pending)} queued updates: {e}")
+
 class DiskStore:
-    "Append-only on-disk store of flat updates in safetensors chunks, capped at `cap_bytes`."
+    """Append-only on-disk store of flat updates in safetensors chunks, capped at `cap_bytes` (counting what is already
+    on disk). Chunks are written atomically; queued updates are written on `flush`, `close`, leaving a `with` block,
+    garbage collection and interpreter exit."""
     def __init__(self, path, cap_bytes:int, chunk:int=256):
-        self.path, self.cap, self.chunk = Path(path), int(cap_bytes), chunk
+        self.cap = _need_int('cap_bytes', cap_bytes, todo="pass the most bytes the store may hold on disk")
+        self.chunk = _need_int('chunk', chunk, todo="pass how many updates to write per file")
+        self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self.pending, self.nbytes, self.n_chunks, self.dropped, self.count = [], 0, len(list(self.path.glob('chunk_*.safetensors'))), 0, 0
+        for t in self.path.glob('.chunk_*.tmp'): t.unlink()  # left by a crash mid-write: never valid
+        self.width, on_disk, n = None, 0, 0
+        for p in sorted(self.path.glob('chunk_*.safetensors')):
+            try:
+                with safe_open(str(p), 'pt') as f: shape = f.get_slice('updates').get_shape()
+            except Exception as e:
+                raise ValueError(f"{p} is not a readable DiskStore chunk ({e}): move it out of {self.path}") from e
+            on_disk += shape[0] * shape[1] * 4; n += 1; self.width = shape[1]
+        self._done, self._pending = [n], []
+        self.nbytes, self.dropped, self.count = on_disk, 0, 0
+        self._fin = weakref.finalize(self, _flush_at_exit, self.path, self._done, self._pending)
+    @property
+    def pending(self): return self._pending
+    @property
+    def n_chunks(self): return self._done[0]
+    def __enter__(self): return self
+    def __exit__(self, *a): self.close()
     def add(self, update:Tensor, step:int, label=-1):
         "Queue one flat update for writing; drop it (and warn once) when the cap is reached."
+        if not isinstance(update, Tensor):
+            raise TypeError(f"DiskStore stores flat Tensor updates, got {type(update).__name__}: "
+                            "materialize it with .to_flat(layout) or keep it in an UpdateBuffer without a store")
+        _need_data('update', update.reshape(1, -1), todo=f"refusing it at step {step}")
+        w = update.numel()
+        if self.width is not None and w != self.width:
+            raise ValueError(f"update at step {step} has {w} entries but this store holds updates of {self.width}: "
+                             "use one store per parameter layout")
         nb = _nbytes(update)
         if self.nbytes + nb > self.cap:
             if not self.dropped: warnings.warn(f"DiskStore cap of {self.cap} bytes reached at step {step}; later updates are dropped")
             self.dropped += 1; return
-        self.pending.append((update.detach().reshape(-1).float(), step, label)); self.nbytes += nb; self.count += 1
-        if len(self.pending) >= self.chunk: self.flush()
+        self.width = w
+        self._pending.append((update.detach().reshape(-1).float(), step, label)); self.nbytes += nb; self.count += 1
+        if len(self._pending) >= self.chunk: self.flush()
     def flush(self):
-        "Write queued updates as one chunk."
-        if not self.pending: return
-        ups, steps, labels = zip(*self.pending)
-        save_file({'updates': torch.stack(ups), 'steps': torch.tensor(steps), 'labels': torch.tensor(labels)},
-                  str(self.path / f'chunk_{self.n_chunks:06d}.safetensors'))
-        self.n_chunks += 1; self.pending = []
+        "Write queued updates as one chunk (atomically)."
+        _write_chunk(self.path, self._done, self._pending)
+    def close(self):
+        "Write what is queued; the store stays readable."
+        self.flush()
     def load(self)->tuple:
         "(updates (N, P), steps (N,), labels (N,)) of everything stored, in order."
         self.flush()
@@ -316,7 +408,7 @@ class UpdateBuffer:
         policy:str='fifo',    # 'fifo': keep the most recent; 'reservoir': keep a uniform sample of everything seen
         seed:int=0,           # randomness of the reservoir policy
     ):
-        if budget_bytes <= 0: raise ValueError(f"budget_bytes must be positive, got {budget_bytes}")
+        _need_int('budget_bytes', budget_bytes, todo="pass the most bytes the buffer may hold")
         if policy not in ('fifo', 'reservoir'): raise ValueError(f"policy must be 'fifo' or 'reservoir', got {policy!r}")
         self.budget, self.store, self.dtype, self.policy = int(budget_bytes), store, dtype, policy
         self.items, self.nbytes, self.seen, self.rng = deque(), 0, 0, np.random.default_rng(seed)
@@ -346,6 +438,8 @@ class UpdateBuffer:
     def add_batch(self, updates, step:int, labels=None):
         "Add every update of a batch (B, P) Tensor or FactoredUpdate, checking finiteness once."
         check_finite(updates, step)
+        if labels is not None and len(labels) != len(updates):
+            raise ValueError(f"labels has {len(labels)} entries for a batch of {len(updates)} updates: pass one label per update")
         for i in range(len(updates)):
             self.add(updates[i] if isinstance(updates, FactoredUpdate) else updates[i], step, -1 if labels is None else int(labels[i]), checked=True)
     def _stack(self, its):
@@ -359,5 +453,6 @@ class UpdateBuffer:
     def sample(self, n:int, generator=None)->tuple:
         "(updates, steps, labels) of `n` held updates drawn uniformly with replacement."
         if not self.items: raise ValueError("the buffer is empty")
+        _need_int('n', n, todo="pass how many updates to draw")
         idx = torch.randint(len(self.items), (n,), generator=generator).tolist()
         return self._stack([self.items[i] for i in idx])

@@ -1,0 +1,62 @@
+"Bad inputs to `shardbook.planted` (issue 14): early errors naming the argument and value."
+import pytest
+import torch
+from shardbook.planted import (PlantedBandit, advantages, context_means, kmeans_baseline, multilabel_f1,
+                               policy_net, purity, rollout, train_reinforce, unit_updates)
+
+torch.set_num_threads(1)
+
+
+def test_bandit_settings():
+    with pytest.raises(ValueError, match="context_probs must be K=3 probabilities"):
+        PlantedBandit(K=3, context_probs=[0.5, 0.5])
+    with pytest.raises(ValueError, match=r"summing to 1, got \[0.7, 0.7\]"):
+        PlantedBandit(K=2, context_probs=[0.7, 0.7])
+    with pytest.raises(ValueError, match="probabilities >= 0"):
+        PlantedBandit(K=2, context_probs=[1.5, -0.5])
+    with pytest.raises(ValueError, match="common_reward must be a finite number >= 0, got nan"):
+        PlantedBandit(K=2, common_reward=float("nan"))
+    with pytest.raises(TypeError, match="K must be a positive int"):
+        PlantedBandit(K=2.5)
+    with pytest.raises(ValueError, match=r"options\['context'\] must be in 0..2, got 7"):
+        PlantedBandit(K=3).reset(seed=0, options={"context": 7})
+
+
+def test_policy_and_rollout_sizes():
+    with pytest.raises(ValueError, match="hidden must be a positive int, got 0"):
+        policy_net(3, 2, hidden=0)
+    with pytest.raises(ValueError, match="n_actions must be a positive int, got 0"):
+        policy_net(3, 0)
+    with pytest.raises(ValueError, match="depth must be an int >= 0, got -1"):
+        policy_net(3, 2, depth=-1)
+    with pytest.raises(ValueError, match="envs is empty"):
+        rollout([], policy_net(5, 5), 0)
+    with pytest.raises(ValueError, match="max_steps must be a positive int, got 0"):
+        rollout([PlantedBandit()], policy_net(5, 5), 0, max_steps=0)
+    with pytest.raises(ValueError, match=r"got \(2, 3\) and \(2, 4\)"):
+        advantages(torch.ones(2, 3), torch.ones(2, 4))
+
+
+def test_reinforce_refuses_degenerate_runs():
+    env = PlantedBandit
+    with pytest.raises(ValueError, match="episodes must be an int >= 2, got 1: the batch-mean baseline"):
+        train_reinforce(env, policy_net(5, 5), iters=2, episodes=1)
+    with pytest.raises(ValueError, match="iters must be a positive int, got 0"):
+        train_reinforce(env, policy_net(5, 5), iters=0, episodes=2)
+    with pytest.raises(ValueError, match="lr must be a positive finite number, got 0"):
+        train_reinforce(env, policy_net(5, 5), iters=1, episodes=2, lr=0)
+
+
+def test_scores_refuse_mismatched_or_missing_labels():
+    with pytest.raises(ValueError, match=r"no update has label\(s\) \[1\]"):
+        context_means(torch.randn(4, 3), torch.tensor([0, 0, 2, 2]))
+    with pytest.raises(ValueError, match="K must be a positive int, got 0"):
+        kmeans_baseline(torch.randn(6, 3), [0, 1] * 3, 0)
+    with pytest.raises(ValueError, match="K=7 clusters need at least K updates, got 6"):
+        kmeans_baseline(torch.randn(6, 3), [0, 1] * 3, 7)
+    with pytest.raises(ValueError, match="got 3 and 2"):
+        purity([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="need the same N"):
+        multilabel_f1(torch.ones(3, 2), torch.ones(4, 2))
+    with pytest.raises(ValueError, match="all 3 updates have norm <= eps"):
+        unit_updates(torch.zeros(3, 4), torch.arange(3))
