@@ -5,16 +5,20 @@ from shardbook.icl import SIX_TASKS, D1
 from shardbook.models import is_cached, model_dir
 
 def test_unknown_task_and_bad_d():
-    with pytest.raises(ValueError, match=r"Unknown task\(s\) \['currency'\]"): I.build_prompt(["currency"], [1.], 4)
+    with pytest.raises(ValueError, match=r"Unknown task\(s\) \['currency'\]"):
+        I.build_prompt(["currency"], [1.], 4)
     with pytest.raises(ValueError, match="D sums to 3"): I.turn_taking(None, None, [.5] * 6, 6)
-    with pytest.raises(ValueError, match="D has non-finite"): I.build_prompt(["upper"], [np.nan], 4)
+    with pytest.raises(ValueError, match="D has non-finite"):
+        I.build_prompt(["upper"], [np.nan], 4)
 
 @pytest.mark.parametrize("n, err", [(-1, ValueError), (2.5, TypeError)])
 def test_bad_example_counts(n, err):
-    with pytest.raises(err, match=f"n_examples must be an int >= 0, got {n}"): I.build_prompt(SIX_TASKS, D1, n)
+    with pytest.raises(err, match=f"n_examples must be an int >= 0, got {n}"):
+        I.build_prompt(SIX_TASKS, D1, n)
 
 def test_task_counts_negative():
-    with pytest.raises(ValueError, match="n must be an int >= 0, got -3"): I.task_counts([.5, .5], -3)
+    with pytest.raises(ValueError, match="n must be an int >= 0, got -3"):
+        I.task_counts([.5, .5], -3)
 
 @pytest.mark.parametrize("kw, msg", [(dict(temperature=0), "temperature must be a finite number > 0, got 0"),
                                      (dict(temperature=-1.), "temperature must be a finite number > 0"),
@@ -37,17 +41,21 @@ def test_calibration_fails_before_scoring(kw, msg):
     with pytest.raises(ValueError, match=msg): I.calibration(None, None, **args)
 
 def test_top_lines_counts():
-    with pytest.raises(ValueError, match="k must be a positive int, got 0"): I.top_lines(None, None, "x ->", 0)
+    with pytest.raises(ValueError, match="k must be a positive int, got 0"):
+        I.top_lines(None, None, "x ->", 0)
     with pytest.raises(ValueError, match="max_tokens must be a positive int, got 0"):
         I.top_lines(None, None, "x ->", 2, max_tokens=0)
 
 def test_turn_records_unknown_d():
-    with pytest.raises(ValueError, match="Unknown D 'D4'; known: D1, D2, D3"): I.turn_records(None, None, "m", "D4")
+    with pytest.raises(ValueError, match="Unknown D 'D4'; known: D1, D2, D3"):
+        I.turn_records(None, None, "m", "D4")
 
 def test_urns_for_needs_turn_zero():
     import pandas as pd
-    with pytest.raises(ValueError, match="n_urns must be a positive int"): I.urns_for(pd.DataFrame(dict(turn=[0])), n_urns=0)
-    with pytest.raises(ValueError, match="no turn-0 rows"): I.urns_for(pd.DataFrame(dict(turn=[1])))
+    with pytest.raises(ValueError, match="n_urns must be a positive int"):
+        I.urns_for(pd.DataFrame(dict(turn=[0])), n_urns=0)
+    with pytest.raises(ValueError, match="no turn-0 rows"):
+        I.urns_for(pd.DataFrame(dict(turn=[1])))
 
 class _AlwaysEos(torch.nn.Module):
     "A causal LM that always puts all its mass on the end-of-text token."

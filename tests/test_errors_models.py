@@ -42,7 +42,8 @@ def test_non_str_names_refused():
     with pytest.raises(TypeError, match="name must be a str"): M.fetch(3)
 
 def test_force_must_be_bool(cache, fake):
-    with pytest.raises(TypeError, match="force must be True or False, got 'yes'"): M.fetch("fake-1m", force="yes")
+    with pytest.raises(TypeError, match="force must be True or False, got 'yes'"):
+        M.fetch("fake-1m", force="yes")
 
 def test_forced_fetch_keeps_old_copy_when_rename_fails(cache, fake, monkeypatch):
     dest = M.fetch("fake-1m")
@@ -74,7 +75,8 @@ def test_incomplete_conversion_never_replaces(cache, fake, monkeypatch):
         out.mkdir()
         (out/"config.json").write_text('{"model_type": "lla')  # cut off mid-write
     monkeypatch.setattr(M, "_convert", half)
-    with pytest.raises(M.FetchError, match="incomplete folder.*config.json"): M.fetch("fake-1m", force=True)
+    with pytest.raises(M.FetchError, match="incomplete folder.*config.json"):
+        M.fetch("fake-1m", force=True)
     assert (dest/"stamp").read_text() == "v1"
 
 def test_killed_mid_swap_restores_old_copy(cache, fake):
@@ -113,7 +115,8 @@ def test_lock_held_elsewhere_times_out_naming_the_lock(cache, fake, monkeypatch,
 
 def test_bad_lock_timeout_setting(cache, fake, monkeypatch):
     monkeypatch.setenv("SHARDBOOK_LOCK_TIMEOUT", "soon")
-    with pytest.raises(ValueError, match="SHARDBOOK_LOCK_TIMEOUT must be seconds, got 'soon'"): M.fetch("fake-1m")
+    with pytest.raises(ValueError, match="SHARDBOOK_LOCK_TIMEOUT must be seconds, got 'soon'"):
+        M.fetch("fake-1m")
 
 def _tiny_folder(path):
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -137,7 +140,8 @@ def test_damaged_cached_model_names_the_repair(cache, fake):
     dest = _tiny_folder(M.model_dir("fake-1m"))
     (dest/M.MARKER).write_text("{}")
     (dest/"model.safetensors").write_bytes(b"\x10\x00")
-    with pytest.raises(M.DamagedModelError, match="shardbook-fetch fake-1m --force"): M.load_lm("fake-1m")
+    with pytest.raises(M.DamagedModelError, match="shardbook-fetch fake-1m --force"):
+        M.load_lm("fake-1m")
 
 def test_missing_weights_named(tmp_path):
     d = _tiny_folder(tmp_path/"m")

@@ -45,7 +45,8 @@ def test_prepare_windows_checks_fractions_first():
                                      (dict(max_tokens=0), "max_tokens must be a positive int or None"),
                                      (dict(fractions=(1, 0, 0)), "the val share must be > 0")])
 def test_probe_lm_checks_before_the_model(kw, msg):
-    with pytest.raises(ValueError, match=msg.replace("(", r"\(")): P.probe_lm(None, None, DOCS, **kw)
+    with pytest.raises(ValueError, match=msg.replace("(", r"\(")):
+        P.probe_lm(None, None, DOCS, **kw)
 
 def test_probe_model_checks_before_loading(monkeypatch):
     import shardbook.models

@@ -46,7 +46,8 @@ def test_max_docs_zero_or_negative(v, tmp_path):
 
 def test_max_docs_not_int(tmp_path):
     (tmp_path/"a.txt").write_text("one\n")
-    with pytest.raises(TypeError, match="max_docs must be a positive int or None"): T.load_corpus("lee", max_docs=1.5)
+    with pytest.raises(TypeError, match="max_docs must be a positive int or None"):
+        T.load_corpus("lee", max_docs=1.5)
     assert len(T.load_corpus(str(tmp_path), max_docs=None)) == 1
 
 @pytest.mark.parametrize("s", ["", "  "])
@@ -63,7 +64,8 @@ def test_max_windows_zero_or_negative(v):
     assert len(T.token_windows(Tok(), DOCS, 8, max_windows=3)) == 3
 
 def test_window_lengths():
-    with pytest.raises(ValueError, match="length must be an int >= 2, got 1"): T.token_windows(Tok(), DOCS, 1)
+    with pytest.raises(ValueError, match="length must be an int >= 2, got 1"):
+        T.token_windows(Tok(), DOCS, 1)
     with pytest.raises(ValueError, match="min_length must be a positive int, got 0"):
         T.token_windows(Tok(), DOCS, 8, min_length=0)
 

@@ -22,7 +22,8 @@ def test_kl_div_valid_inputs_unchanged():
 def test_upsert_csv_empty_keys_refused(tmp_path):
     p = tmp_path/"r.csv"
     U.upsert_csv(pd.DataFrame(dict(model=["a", "b"], x=[1, 2])), p)
-    with pytest.raises(ValueError, match="keys is empty"): U.upsert_csv(pd.DataFrame(dict(model=["c"], x=[3])), p, keys=())
+    with pytest.raises(ValueError, match="keys is empty"):
+        U.upsert_csv(pd.DataFrame(dict(model=["c"], x=[3])), p, keys=())
     assert pd.read_csv(p).model.tolist() == ["a", "b"]
 
 def test_upsert_csv_str_key_is_one_column(tmp_path):
