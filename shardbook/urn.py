@@ -25,13 +25,25 @@ def as_dist(
     return d
 
 # %% ../nbs/20_urn.ipynb #c8e5437f
+def _as_p(p, d, tol:float)->np.ndarray:
+    "Check model probabilities `p` against D `d`: same shape, finite, >= 0, ΣP <= 1 + `tol`."
+    p = np.asarray(p, dtype=np.float64)
+    if p.shape != d.shape: raise ValueError(f"P has shape {p.shape} but D has shape {d.shape}")
+    if not np.all(np.isfinite(p)): raise ValueError(f"P has non-finite entries: {p}; give probabilities")
+    if np.any(p < 0): raise ValueError(f"P has negative entries: {p}; probabilities must be >= 0")
+    if p.sum() > 1 + tol: raise ValueError(
+        f"P sums to {p.sum():.6f} > 1 (tolerance {tol}): not probabilities of distinct answers, and KL "
+        "could come out negative; pass log-probabilities through np.exp, or renormalise P yourself")
+    return p
+
 def kl_div(
-    d,  # target distribution D (checked)
-    p,  # model probabilities P, positive, need not sum to 1
+    d,               # target distribution D (checked)
+    p,               # model probabilities P: finite, >= 0, ΣP <= 1 (the rest went to no task)
+    tol:float=1e-2,  # how far ΣP may exceed 1 (rounded inputs such as `EXAMPLE_PS`' P1, 1.002)
 )->float:
     "KL(D‖P) = Σ D log(D/P) in nats, with 0·log 0 = 0 and P not renormalised."
-    d, p = as_dist(d), np.asarray(p, dtype=np.float64)
-    if p.shape != d.shape: raise ValueError(f"P has shape {p.shape} but D has shape {d.shape}")
+    d = as_dist(d)
+    p = _as_p(p, d, tol)
     if np.any(p[d > 0] <= 0): raise ValueError("P is 0 where D > 0: KL is infinite")
     m = d > 0
     return float(np.sum(d[m] * (np.log(d[m]) - np.log(p[m]))))
@@ -41,8 +53,9 @@ def kl_parts(
     p, # model probabilities P (not renormalised)
 )->dict:
     "KL(D‖P) split into `KL_rel` = KL(D‖P/ΣP) and `offtask_term` = −log ΣP."
+    kl = kl_div(d, p)  # checks D and P first
     s = float(np.sum(p))
-    return dict(KL=kl_div(d, p), KL_rel=kl_div(d, np.asarray(p, dtype=np.float64) / s), offtask_term=-np.log(s), sum_P=s)
+    return dict(KL=kl, KL_rel=kl_div(d, np.asarray(p, dtype=np.float64) / s), offtask_term=-np.log(s), sum_P=s)
 
 # %% ../nbs/20_urn.ipynb #40504165
 EXAMPLE_PS = {

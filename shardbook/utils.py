@@ -16,6 +16,16 @@ def seed_everything(seed:int=0):
     "Seed Python, NumPy and torch."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
+def _check_int(v, name:str, none_ok:bool=False, min:int=1):
+    "`v` as an int >= `min`, or None when `none_ok` (no limit); else a TypeError/ValueError naming `name`."
+    if v is None and none_ok: return None
+    what = "a positive int" if min == 1 else f"an int >= {min}"
+    what += " or None (no limit)" if none_ok else ""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be {what}, got {v!r}")
+    if v < min: raise ValueError(f"{name} must be {what}, got {v}")
+    return int(v)
+
 # %% ../nbs/02_utils.ipynb #80be06aa
 def upsert_csv(
     df:pd.DataFrame,          # new rows
@@ -23,7 +33,9 @@ def upsert_csv(
     keys=("model",),          # columns that identify a run: rows with these values in `df` are replaced
 )->pd.DataFrame:              # the whole table after the update
     "Write `df` into the CSV at `path`, replacing rows with the same `keys` values and keeping others."
-    keys, path = list(keys), Path(path)
+    keys, path = [keys] if isinstance(keys, str) else list(keys), Path(path)
+    if not keys: raise ValueError("keys is empty: name the columns that identify a run, e.g. keys=('model',); "
+                                  "with no keys every old row would be replaced")
     if missing := [k for k in keys if k not in df.columns]: raise KeyError(f"df lacks key columns {missing}")
     if path.is_file():
         old = pd.read_csv(path)
@@ -34,7 +46,11 @@ def upsert_csv(
         df = pd.concat([old[~drop], df[old.columns]], ignore_index=True)
     df = df.sort_values(keys, kind="stable").reset_index(drop=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:  # write beside it, then swap: an interrupted write never truncates the old table
+        df.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
     return df
 
 # %% ../nbs/02_utils.ipynb #a77326f3
