@@ -9,7 +9,7 @@ import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .urn import as_dist, kl_parts
-from .utils import _check_int
+from .utils import _need_int
 
 # %% auto #0
 __all__ = ['TASKS', 'SIX_TASKS', 'D1', 'D2', 'D3', 'DISTS', 'TURN_COLS', 'countries', 'words', 'check_tasks', 'items_for',
@@ -174,7 +174,7 @@ def task_counts(
     rng:np.random.Generator=None, # breaks ties among equal remainders; None: by task order
 )->np.ndarray:
     "Integer counts summing to `n` closest to n·D (largest-remainder rounding)."
-    n = _check_int(n, "n", min=0)
+    n = _need_int("n", n, lo=0)
     d = as_dist(d); x = d * n; c = np.floor(x).astype(int); r = x - c
     key = r + (rng.random(len(d)) * 1e-9 if rng is not None else -np.arange(len(d)) * 1e-12)
     c[np.argsort(-key)[: n - c.sum()]] += 1
@@ -195,7 +195,7 @@ def build_prompt(
     tasks = check_tasks(tasks); d = as_dist(d)
     if len(d) != len(tasks): raise ValueError(f"D has {len(d)} entries for {len(tasks)} tasks")
     items = items_for(tasks)
-    n_examples = _check_int(n_examples, "n_examples", min=0)
+    n_examples = _need_int("n_examples", n_examples, lo=0)
     if n_examples + 1 > len(items):
         raise ValueError(f"{n_examples} examples plus a query need {n_examples + 1} distinct items, "
                          f"but the bank has only {len(items)}; ask for fewer examples")
@@ -303,7 +303,7 @@ def top_lines(
     prefix=None,        # (cache, last logits) of the prompt from `_prefix`, to reuse a pass (the cache is consumed)
 )->pd.DataFrame:
     "Beam search for the `k` most likely answer lines (text before the line break) and their probabilities."
-    k, max_tokens = _check_int(k, "k"), _check_int(max_tokens, "max_tokens")
+    k, max_tokens = _need_int("k", k), _need_int("max_tokens", max_tokens)
     nl = tok("\n", add_special_tokens=False).input_ids
     if len(nl) != 1: raise ValueError("top_lines needs a tokenizer with a single-token line break")
     nl, n_p = nl[0], len(tok(prompt).input_ids)
@@ -362,7 +362,7 @@ def calibration(
 )->pd.DataFrame:
     "One row per prompt: D name, n_examples, seed, P per task, KL and its parts, top-K hits."
     tasks = check_tasks(tasks)
-    _check_int(n_prompts, "n_prompts")
+    _need_int("n_prompts", n_prompts)
     if not dists: raise ValueError("dists is empty: give at least one D, e.g. dict(D1=D1)")
     if isinstance(n_examples, (int, np.integer)) or not len(n_examples): raise ValueError(
         f"n_examples must be a non-empty list of example counts, got {n_examples!r}")
@@ -439,9 +439,9 @@ def turn_taking(
 )->pd.DataFrame:
     "One row per run and turn: query, sampled answer, task answered (or 'none'); turn 0 rows give initial counts and P."
     tasks, d = check_tasks(tasks), as_dist(d)
-    n_examples = _check_int(n_examples, "n_examples", min=0)
-    n_turns, n_runs = _check_int(n_turns, "n_turns"), _check_int(n_runs, "n_runs")
-    max_tokens = _check_int(max_tokens, "max_tokens")
+    n_examples = _need_int("n_examples", n_examples, lo=0)
+    n_turns, n_runs = _need_int("n_turns", n_turns), _need_int("n_runs", n_runs)
+    max_tokens = _need_int("max_tokens", max_tokens)
     real = isinstance(temperature, (int, float, np.integer, np.floating)) and not isinstance(temperature, bool)
     if not (real and np.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}; "
@@ -518,7 +518,7 @@ def urns_for(
     seed:int=0,          # RNG seed
 )->pd.DataFrame:
     "Urn rows for both starts, per model run: source 'urn_counts' (in-context counts) and 'urn_P' (n·P, n·(1−ΣP))."
-    _check_int(n_urns, "n_urns")
+    _need_int("n_urns", n_urns)
     if not (turns.turn == 0).any(): raise ValueError("turns has no turn-0 rows (counts and P): give turn_taking's output")
     n_turns, out = int(turns.turn.max()), []
     for _, r in turns[turns.turn == 0].iterrows():

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
-from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, _need_int, _need_pos
+from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout
+from .utils import _need_int, _need_pos
 from .sae import LowRankSAE, SAETrainer
 
 # %% ../nbs/40_lm_rl.ipynb #df6db73e

@@ -12,7 +12,7 @@ from torch import nn, Tensor
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 from .updates import Layout, StepCapture, per_sample_grads, select_params, check_finite, LinearFactorCapture, FactoredUpdate
-from .updates import _need_int, _need_pos
+from .utils import _need_int, _need_pos
 
 # %% auto #0
 __all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_objective', 'RLRun', 'train_reinforce', 'purity',

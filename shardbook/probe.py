@@ -388,9 +388,9 @@ def random_like(model, seed:int=0):
 def prepare_windows(tokenizer, docs, length:int=128, max_tokens:int|None=None, fractions=(0.6, 0.15, 0.25), seed:int=0)->tuple:
     "Token windows of `docs`, at most about `max_tokens` (whole documents, drawn at random), and the document split."
     from shardbook.texts import token_windows
-    from shardbook.utils import _check_int
+    from shardbook.utils import _need_int
     if not docs: raise ValueError("The corpus is empty: give at least 3 documents.")
-    _check_int(max_tokens, "max_tokens", none_ok=True)
+    _need_int("max_tokens", max_tokens, none_ok=True)
     _check_fractions(fractions)
     w = token_windows(tokenizer, docs, length, min_length=3)
     if max_tokens:
@@ -443,11 +443,11 @@ def probe_lm(
     seed:int=0,
 )->pd.DataFrame:                    # one row per feature set, layer, target and fit
     "Probe every layer of `model` for the logit and log-probability it gave the correct next token."
-    from shardbook.utils import _check_int
+    from shardbook.utils import _need_int
     for arg, v in dict(batch_size=batch_size, pca_k=pca_k, pca_tokens=pca_tokens, buckets=buckets,
-                       n_boot=n_boot).items(): _check_int(v, arg)
-    _check_int(length, "length", min=2)
-    _check_int(max_tokens, "max_tokens", none_ok=True)
+                       n_boot=n_boot).items(): _need_int(arg, v)
+    _need_int("length", length, lo=2)
+    _need_int("max_tokens", max_tokens, none_ok=True)
     _check_fractions(fractions)
     n_hs, V = check_model(model, tokenizer)
     w, split = prepare_windows(tokenizer, docs, length, max_tokens, fractions, seed)
@@ -483,9 +483,9 @@ def probe_model(
     "Load `name`, probe every layer on `corpus`, and upsert the rows into `csv`."
     from shardbook.models import load_lm
     from shardbook.texts import load_corpus
-    from shardbook.utils import upsert_csv, seed_everything, _check_int
-    _check_int(max_docs, "max_docs", none_ok=True)  # the model loads before the corpus: check first
-    _check_int(kw.get("max_tokens"), "max_tokens", none_ok=True)
+    from shardbook.utils import upsert_csv, seed_everything, _need_int
+    _need_int("max_docs", max_docs, none_ok=True)  # the model loads before the corpus: check first
+    _need_int("max_tokens", kw.get("max_tokens"), none_ok=True)
     if "fractions" in kw: _check_fractions(kw["fractions"])
     seed_everything(kw.get("seed", 0))
     model, tok = load_lm(name)

@@ -8,7 +8,8 @@ import json, math
 import numpy as np, pandas as pd, torch
 from torch import nn, Tensor
 from safetensors.torch import save_file, safe_open
-from .updates import FactoredUpdate, Layout, _need_int, _need_pos, _need_data
+from .updates import FactoredUpdate, Layout, _need_data
+from .utils import _need_int, _need_pos
 
 # %% auto #0
 __all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate', 'save_sae', 'load_sae', 'synthetic_updates',

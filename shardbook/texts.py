@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from filelock import FileLock
 from .models import cache_dir, _pip_download, _locked, FetchError, hub_reachable
-from .utils import _check_int
+from .utils import _need_int
 
 # %% auto #0
 __all__ = ['LEE', 'AUSTEN_DEB', 'CORPORA', 'Document', 'lee_corpus', 'austen_corpus', 'folder_corpus', 'hf_corpus', 'load_corpus',
@@ -180,7 +180,7 @@ def load_corpus(
     max_docs:int|None=None,     # keep only the first `max_docs` documents
 )->list:                        # list of `Document`
     "Load a corpus as a list of documents."
-    max_docs = _check_int(max_docs, "max_docs", none_ok=True)
+    max_docs = _need_int("max_docs", max_docs, none_ok=True)
     s = str(source)
     if not s.strip(): raise ValueError(f"source is empty: use one of {', '.join(CORPORA)}, a path to a text file "
                                        "or folder ('.' for here), or 'hf:<dataset>'.")
@@ -213,8 +213,8 @@ def token_windows(
 )->TokenWindows:
     "Cut each document into windows of `length` tokens, keeping document ids."
     if not docs: raise ValueError("No documents given: the corpus is empty.")
-    length, min_length = _check_int(length, "length", min=2), _check_int(min_length, "min_length")
-    max_windows = _check_int(max_windows, "max_windows", none_ok=True)
+    length, min_length = _need_int("length", length, lo=2), _need_int("min_length", min_length)
+    max_windows = _need_int("max_windows", max_windows, none_ok=True)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
     rows, masks, ids, short = [], [], [], 0
     for d in docs:

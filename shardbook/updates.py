@@ -13,29 +13,13 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 from safetensors.torch import save_file, load_file, safe_open
+from .utils import _need_int, _need_pos
 
 # %% auto #0
 __all__ = ['select_params', 'Slot', 'Layout', 'neuron_norms', 'FactoredUpdate', 'per_sample_grads', 'LinearFactorCapture',
            'check_finite', 'StepCapture', 'sparsity_stats', 'DiskStore', 'UpdateBuffer']
 
 # %% ../nbs/30_updates.ipynb #0f515633
-def _need_int(name, v, lo=1, todo=""):
-    "`v` as an int >= `lo`, else a ValueError (TypeError for a non-integer) naming `name`, `v` and `todo`."
-    kind = "a positive int" if lo == 1 else f"an int >= {lo}"
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be {kind}, got {v!r} ({type(v).__name__}): {todo}")
-    if v < lo: raise ValueError(f"{name} must be {kind}, got {v!r}: {todo}")
-    return int(v)
-
-def _need_pos(name, v, todo="", zero_ok=False):
-    "`v` as a finite float > 0 (>= 0 with `zero_ok`), else a ValueError (TypeError for a non-number)."
-    kind = "a finite number >= 0" if zero_ok else "a positive finite number"
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be {kind}, got {v!r} ({type(v).__name__}): {todo}")
-    if not math.isfinite(v) or v < 0 or (v == 0 and not zero_ok):
-        raise ValueError(f"{name} must be {kind}, got {v!r}: {todo}")
-    return float(v)
-
 def _need_data(name, x, todo="drop or fix those updates first"):
     "Refuse an empty batch or NaN/inf entries in `x` (Tensor or FactoredUpdate), naming `name`."
     ts = x.tensors() if hasattr(x, 'tensors') else [x] if isinstance(x, Tensor) else None

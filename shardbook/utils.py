@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_utils.ipynb #ca8b59ea
 from __future__ import annotations
-import os, random
+import math, os, random
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 
@@ -16,15 +16,24 @@ def seed_everything(seed:int=0):
     "Seed Python, NumPy and torch."
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-def _check_int(v, name:str, none_ok:bool=False, min:int=1):
-    "`v` as an int >= `min`, or None when `none_ok` (no limit); else a TypeError/ValueError naming `name`."
+def _need_int(name:str, v, lo:int=1, todo:str="", none_ok:bool=False):
+    "`v` as an int >= `lo` (or None when `none_ok`: no limit), else a TypeError/ValueError naming `name`, `v` and `todo`."
     if v is None and none_ok: return None
-    what = "a positive int" if min == 1 else f"an int >= {min}"
-    what += " or None (no limit)" if none_ok else ""
+    kind = ("a positive int" if lo == 1 else f"an int >= {lo}") + (" or None (no limit)" if none_ok else "")
+    tail = f": {todo}" if todo else ""
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be {what}, got {v!r}")
-    if v < min: raise ValueError(f"{name} must be {what}, got {v}")
+        raise TypeError(f"{name} must be {kind}, got {v!r} ({type(v).__name__}){tail}")
+    if v < lo: raise ValueError(f"{name} must be {kind}, got {v!r}{tail}")
     return int(v)
+
+def _need_pos(name:str, v, todo:str="", zero_ok:bool=False)->float:
+    "`v` as a finite float > 0 (>= 0 with `zero_ok`), else a ValueError (TypeError for a non-number)."
+    kind = "a finite number >= 0" if zero_ok else "a positive finite number"
+    tail = f": {todo}" if todo else ""
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be {kind}, got {v!r} ({type(v).__name__}){tail}")
+    if not math.isfinite(v) or v < 0 or (v == 0 and not zero_ok): raise ValueError(f"{name} must be {kind}, got {v!r}{tail}")
+    return float(v)
 
 # %% ../nbs/02_utils.ipynb #80be06aa
 def upsert_csv(

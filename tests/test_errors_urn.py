@@ -45,6 +45,7 @@ def test_upsert_csv_interrupted_write_keeps_old_table(tmp_path, monkeypatch):
 @pytest.mark.parametrize("v, err, msg", [(0, ValueError, "n must be a positive int, got 0"),
                                          (None, TypeError, "n must be a positive int, got None"),
                                          (True, TypeError, "got True"), (2.0, TypeError, "got 2.0")])
-def test_check_int(v, err, msg):
-    with pytest.raises(err, match=msg): U._check_int(v, "n")
-    assert U._check_int(np.int64(3), "n") == 3 and U._check_int(None, "n", none_ok=True) is None
+def test_need_int(v, err, msg):
+    with pytest.raises(err, match=msg): U._need_int("n", v)
+    assert U._need_int("n", np.int64(3)) == 3 and U._need_int("n", None, none_ok=True) is None
+    with pytest.raises(ValueError, match="n must be an int >= 2, got 1: pass more"): U._need_int("n", 1, lo=2, todo="pass more")
