@@ -279,5 +279,6 @@ def shard_clusters(C:Tensor, max_freq:float=0.5)->tuple:
 def unit_updates(X:Tensor, labels:Tensor, eps:float=1e-8)->tuple:
     "Drop (near-)zero updates and scale the rest to unit norm: clustering by direction."
     n = X.norm(dim=1); keep = n > eps
-    if not keep.any(): raise ValueError(f"all {len(X)} updates have norm <= eps={eps}: nothing to cluster (did the run learn anything?)")
+    if len(labels) != len(X): raise ValueError(f"labels has {len(labels)} entries for {len(X)} updates: pass one label per update")
+    # a batch whose updates are all zero (equal rewards, zero advantages) is legitimate: it yields no rows
     return X[keep] / n[keep, None], labels[keep]

@@ -58,5 +58,7 @@ def test_scores_refuse_mismatched_or_missing_labels():
         purity([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="need the same N"):
         multilabel_f1(torch.ones(3, 2), torch.ones(4, 2))
-    with pytest.raises(ValueError, match="all 3 updates have norm <= eps"):
-        unit_updates(torch.zeros(3, 4), torch.arange(3))
+    X, y = unit_updates(torch.zeros(3, 4), torch.arange(3))   # an all-zero batch (zero advantages) yields no rows
+    assert X.shape == (0, 4) and len(y) == 0
+    with pytest.raises(ValueError, match="labels has 2 entries for 3 updates"):
+        unit_updates(torch.randn(3, 4), torch.arange(2))
