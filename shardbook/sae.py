@@ -17,17 +17,21 @@ __all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate
 
 # %% ../nbs/31_sae.ipynb #48e2d4e5
 class SAEBase(nn.Module):
-    "Shared TopK/BatchTopK selection, AuxK loss and dead-latent bookkeeping."
-    def _setup(self, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
+    "Shared TopK/BatchTopK selection, decoder bias, AuxK loss and dead-latent bookkeeping."
+    def _setup(self, d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
         _need_int('n_latents', n_latents, todo="pass the dictionary size")
         _need_int('k', k, todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
-        if k > n_latents: raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower k or raise n_latents")
+        if k > n_latents:
+            raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower k or raise n_latents")
         if aux_k is not None:
-            _need_int('aux_k', aux_k, lo=0, todo="pass None (2k) or how many dead latents the AuxK loss may use")
+            _need_int('aux_k', aux_k, lo=0, todo="pass None (d/2) or how many dead latents AuxK may use")
         _need_pos('aux_coef', aux_coef, todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
-        _need_int('dead_after', dead_after, todo="pass after how many updates without firing a latent counts as dead")
+        _need_int('dead_after', dead_after,
+                  todo="pass after how many updates without firing a latent counts as dead")
         self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
-        self.aux_k, self.aux_coef, self.dead_after = (aux_k if aux_k is not None else min(2 * k, n_latents)), aux_coef, dead_after
+        # AuxK may use up to d/2 dead latents, as dictionary_learning and SAELens do (Gao et al. B.1)
+        self.aux_k = min(aux_k if aux_k is not None else max(d // 2, 1), n_latents)
+        self.aux_coef, self.dead_after = aux_coef, dead_after
         self.b_enc = nn.Parameter(torch.zeros(n_latents))
         self.register_buffer('since_fired', torch.zeros(n_latents, dtype=torch.long))
         self.register_buffer('threshold', torch.tensor(-1.))  # BatchTopK inference threshold (EMA)
@@ -42,8 +46,10 @@ class SAEBase(nn.Module):
         else:
             if self.training:
                 thr = s.flatten().topk(self.k * len(s)).values[-1].detach()
-                with torch.no_grad(): self.threshold.copy_(thr if self.threshold < 0 else 0.99 * self.threshold + 0.01 * thr)
-            else: thr = self.threshold if self.threshold >= 0 else s.flatten().topk(self.k * len(s)).values[-1]
+                with torch.no_grad():
+                    self.threshold.copy_(thr if self.threshold < 0 else 0.99 * self.threshold + 0.01 * thr)
+            elif self.threshold >= 0: thr = self.threshold
+            else: thr = s.flatten().topk(self.k * len(s)).values[-1]
             m = s >= thr
             kk = max(int(m.sum(1).max()), 1)
             idx = s.masked_fill(~m, -float('inf')).topk(kk, dim=1).indices
@@ -62,88 +68,126 @@ class SAEBase(nn.Module):
         return idx, (coef if self.signed else coef.relu())
     @torch.no_grad()
     def _track(self, idx, coef):
+        "Count updates since each latent last fired (a window in samples, not steps)."
         fired = torch.zeros(self.n_latents, dtype=torch.bool, device=idx.device)
         fired[idx[coef != 0]] = True
-        self.since_fired += len(idx); self.since_fired[fired] = 0
+        self.since_fired += len(idx)
+        self.since_fired[fired] = 0
     def scale_inputs(self, x):
         "Inputs times the SAE's fixed input scale (set from the first training batch)."
-        if self.x_scale <= 0: raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
+        if self.x_scale <= 0:
+            raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
         return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
     @torch.no_grad()
     def set_scale(self, x):
-        "Fix the input scale so that the mean squared norm of `x` becomes 1."
+        """Fix the input scale so that the mean squared norm of `x` becomes 1, and start the decoder bias (if any)
+        at the mean of `x` in those units, as dictionary_learning and SAELens start `b_dec` from the data."""
         _need_data('x', x, todo="set the scale from a batch of finite updates")
-        if float(self._sqn(x).mean()) == 0: raise ValueError("x has only zero updates, so no input scale fits: pass a batch with nonzero updates")
-        self.x_scale.fill_(float(self._sqn(x).mean().clamp_min(1e-30).rsqrt()))
-    def forward(self, x)->tuple:
-        "(idx, coef) of the active latents for the batch `x`."
-        return self.select(self.preacts(x))
-    def loss(self, x)->dict:
-        "Training loss (normalized squared error + AuxK) and its parts for batch `x`."
+        sq = self._sqn(x).mean()
+        if float(sq) == 0:
+            raise ValueError("x has only zero updates, so no input scale fits: pass a batch with nonzero updates")
+        self.x_scale.fill_(float(sq.clamp_min(1e-30).rsqrt()))
+        if self.has_bias: self._init_bias(self.scale_inputs(self._as_input(x)))
+    def _encode(self, x)->tuple:
+        "Scaled input, pre-activations and active latents of a batch: (xs, pre, idx, coef)."
         xs = self.scale_inputs(self._as_input(x))
         pre = self._preacts(xs)
-        idx, coef = self.select(pre)
+        return (xs, pre, *self.select(pre))
+    def forward(self, x)->tuple:
+        "(idx, coef) of the active latents for the batch `x`."
+        return self._encode(x)[2:]
+    def loss(self, x)->dict:
+        """Training loss (normalized squared error + AuxK) and its parts for batch `x`. The AuxK term fits the
+        error of the live latents (held fixed: their codes, decoders and the decoder bias are detached) with the
+        top `aux_k` dead latents, so it trains only dead latents' encoders and decoders."""
+        xs, pre, idx, coef = self._encode(x)
         cache = {}  # lets the main and the AuxK error share per-batch work (the low-rank SAE's decoder Gram)
         sse, xx = self._sse(xs, idx, coef, cache=cache), self._sqn(xs)
         loss = sse.sum() / xx.sum().clamp_min(1e-12)
-        aux = torch.zeros(())
+        aux = sse.new_zeros(())
         if self.training:
             self._track(idx, coef)
             a = self._aux_select(pre)
             if a is not None:
-                sse_aux = self._sse(xs, torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1), n_frozen=idx.shape[1], cache=cache)
+                ia, ca = torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1)
+                sse_aux = self._sse(xs, ia, ca, n_frozen=idx.shape[1], cache=cache, bias_live=False)
                 aux = self.aux_coef * sse_aux.sum() / sse.detach().sum().clamp_min(1e-12)
-        return dict(loss=loss + aux, mse_frac=loss.detach(), aux=aux.detach(), l0=(coef != 0).float().sum(1).mean())
+        l0 = (coef != 0).float().sum(1).mean()
+        return dict(loss=loss + aux, mse_frac=loss.detach(), aux=aux.detach(), l0=l0)
     def preacts(self, x)->Tensor:
         "Encoder pre-activations (B, n_latents)."
-        return self._preacts(self.scale_inputs(self._as_input(x)))
+        return self._encode(x)[1]
     def sse(self, x)->Tensor:
         "Squared reconstruction error per update (B,), in the input's units."
-        xs = self.scale_inputs(self._as_input(x)); idx, coef = self.select(self._preacts(xs))
+        xs, _, idx, coef = self._encode(x)
         return self._sse(xs, idx, coef) / self.x_scale ** 2
+    @torch.no_grad()
+    def remove_parallel_grads(self):
+        """Drop the part of each latent's decoder gradient that would change its norm (the decoder is renormalized
+        after every step anyway), as dictionary_learning and SAELens do before the optimizer step."""
+        normals = self._norm_normals()
+        dots = sum((p.grad * n).flatten(1).sum(1) for p, n in normals if p.grad is not None)
+        nn_ = sum(n.flatten(1).pow(2).sum(1) for p, n in normals if p.grad is not None)
+        if not torch.is_tensor(dots): return
+        c = dots / nn_.clamp_min(1e-30)
+        for p, n in normals:
+            if p.grad is not None: p.grad.sub_(c.view(-1, *[1] * (n.ndim - 1)) * n)
 
 # %% ../nbs/31_sae.ipynb #a9aa8648
 class DenseSAE(SAEBase):
-    "TopK/BatchTopK SAE on flat vectors, with AuxK for dead latents."
+    "TopK/BatchTopK SAE on flat vectors, with a learned decoder bias and AuxK for dead latents."
     def __init__(self,
         d:int,               # input dimension (number of parameters)
         n_latents:int,       # dictionary size
         k:int,               # active latents per update (TopK) or on average (BatchTopK)
         signed:bool=True,    # signed codes, top-k by magnitude (else ReLU codes)
         batch_topk:bool=False, # BatchTopK instead of TopK
-        aux_k:int|None=None, # dead latents used by the AuxK loss (default 2k)
+        aux_k:int|None=None, # dead latents the AuxK loss may use (default d/2)
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
-        bias:bool=False,     # learn a decoder bias
-        layout:Layout|None=None, # optional layout of the flat vectors (for reading latents and FactoredUpdate inputs)
+        bias:bool=True,      # learn a decoder bias b_dec (started at the data mean), subtracted before encoding
+        layout:Layout|None=None, # optional layout of the flat vectors (for reading latents, FactoredUpdate inputs)
         seed:int=0,          # initialization seed
     ):
         super().__init__()
         _need_int('d', d, todo="pass the length of the flat updates (number of parameters)")
-        if layout is not None and not isinstance(layout, Layout): raise TypeError(f"layout must be a Layout or None, got {type(layout).__name__}")
-        if layout is not None and layout.numel != d: raise ValueError(f"layout has {layout.numel} entries but d={d}: pass d=layout.numel")
+        if layout is not None and not isinstance(layout, Layout):
+            raise TypeError(f"layout must be a Layout or None, got {type(layout).__name__}")
+        if layout is not None and layout.numel != d:
+            raise ValueError(f"layout has {layout.numel} entries but d={d}: pass d=layout.numel")
         self.config = dict(d=d, n_latents=n_latents, k=k, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
                            aux_coef=aux_coef, dead_after=dead_after, bias=bias, seed=seed)
-        self._setup(n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
+        self._setup(d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
         self.layout = layout
         W = torch.randn(n_latents, d, generator=torch.Generator().manual_seed(seed))
         self.W_dec = nn.Parameter(W / W.norm(dim=1, keepdim=True))
         self.W_enc = nn.Parameter(self.W_dec.detach().clone())
         self.b_dec = nn.Parameter(torch.zeros(d)) if bias else None
+    @property
+    def has_bias(self)->bool: return self.b_dec is not None
     def _as_input(self, x):
         if isinstance(x, FactoredUpdate):
-            if self.layout is None: raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass layout=... or flat tensors")
+            if self.layout is None:
+                raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass layout=... or flat tensors")
             return x.to_flat(self.layout)
-        if x.ndim != 2 or x.shape[1] != self.W_dec.shape[1]: raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), got {tuple(x.shape)}")
+        if x.ndim != 2 or x.shape[1] != self.W_dec.shape[1]:
+            raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), got {tuple(x.shape)}")
         return x
     def _sqn(self, x): return self._as_input(x).pow(2).sum(1)
-    def _center(self, x): return x - self.b_dec if self.b_dec is not None else x
+    def _center(self, x, live:bool=True):
+        if self.b_dec is None: return x
+        return x - (self.b_dec if live else self.b_dec.detach())
+    def _init_bias(self, xs): self.b_dec.copy_(xs.mean(0))
     def _preacts(self, x): return self._center(x) @ self.W_enc.T + self.b_enc
-    def _sse(self, x, idx, coef, n_frozen=0, cache=None):
-        Z = lambda i, c: torch.zeros(len(i), self.n_latents, dtype=c.dtype).scatter_add(1, i, c)  # dense codes: no (B, k, d) gather
-        if n_frozen: rec = Z(idx[:, :n_frozen], coef[:, :n_frozen]) @ self.W_dec.detach() + Z(idx[:, n_frozen:], coef[:, n_frozen:]) @ self.W_dec
+    def _sse(self, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
+        def Z(i, c):  # dense codes (B, n_latents): no (B, k, d) gather
+            return c.new_zeros(len(i), self.n_latents).scatter_add(1, i, c)
+        if n_frozen:
+            rec = (Z(idx[:, :n_frozen], coef[:, :n_frozen]) @ self.W_dec.detach()
+                   + Z(idx[:, n_frozen:], coef[:, n_frozen:]) @ self.W_dec)
         else: rec = Z(idx, coef) @ self.W_dec
-        return (self._center(x) - rec).pow(2).sum(1)
+        return (self._center(x, bias_live) - rec).pow(2).sum(1)
+    def _norm_normals(self): return [(self.W_dec, self.W_dec.detach())]
     @torch.no_grad()
     def normalize_decoder(self):
         "Rescale every decoder row to unit norm."
@@ -153,11 +197,17 @@ class DenseSAE(SAEBase):
         return self._as_input(x) @ self.W_dec.T
     @torch.no_grad()
     def init_from_data(self, x, seed:int=0):
-        "Initialize decoder (and tied encoder) rows to `n_latents` random updates of `x`, normalized."
+        """Start decoder (and tied encoder) rows at `n_latents` random updates of `x`, minus the mean of `x` when
+        the SAE has a decoder bias, normalized. (dictionary_learning and SAELens start from random rows instead;
+        `bench/sae_vs_anchor.py` compares both.)"""
         X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
-        rows = X[torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:self.n_latents]]
-        if len(rows) < self.n_latents: raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {len(X)}")
-        self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12)); self.W_enc.copy_(self.W_dec)
+        pick = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:self.n_latents]
+        rows = X[pick.to(X.device)]
+        if len(rows) < self.n_latents:
+            raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {len(X)}")
+        if self.has_bias: rows = rows - X.mean(0)
+        self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
+        self.W_enc.copy_(self.W_dec)
         return self
     def decoder_flat(self, ids=None)->Tensor:
         "Decoder vectors of latents `ids` (all if None) as flat rows."
@@ -216,19 +266,23 @@ def _rank_r(x, r:int, eps:float=1e-6)->tuple:
         L, R = Qu @ P, Qv @ Qh.transpose(1, 2)
     else:
         L, S, Rh = torch.linalg.svd(x, full_matrices=False); R = Rh.transpose(1, 2)
-    q = min(r, S.shape[1]); sq = S[:, :q].sqrt()
+    q = min(r, S.shape[1])
+    sq = S[:, :q].sqrt()
     A, B = L[:, :, :q] * sq[:, None], R[:, :, :q] * sq[:, None]
+    # the SVD fixes each pair (column of A, column of B) only up to a joint sign: make A's largest entry positive
+    sgn = A.gather(1, A.abs().argmax(1, keepdim=True)).sign().clamp_min(0) * 2 - 1
+    A, B = A * sgn, B * sgn
     if q < r:  # fewer directions than the rank: pad with small noise so the extra columns can still learn
-        g = torch.Generator().manual_seed(0)
-        A = torch.cat([A, eps * torch.randn(A.shape[0], A.shape[1], r - q, generator=g)], 2)
-        B = torch.cat([B, eps * torch.randn(B.shape[0], B.shape[1], r - q, generator=g)], 2)
+        g = torch.Generator().manual_seed(0)  # drawn on CPU (same numbers on any device), then moved
+        pad = lambda t: eps * torch.randn(t.shape[0], t.shape[1], r - q, generator=g, dtype=t.dtype).to(t.device)
+        A, B = torch.cat([A, pad(A)], 2), torch.cat([B, pad(B)], 2)
     return A, B
 
 def _scaled_mb(U, c):
     """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor: the all-latent
     contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix without copying, so the encoder and the
     decoder inner products save one shared copy of the batch for backward instead of one permuted copy each."""
-    out = torch.empty(U.shape[1], U.shape[0], U.shape[2], dtype=U.dtype)
+    out = torch.empty(U.shape[1], U.shape[0], U.shape[2], dtype=U.dtype, device=U.device)
     torch.mul(U.transpose(0, 1), c, out=out)
     return out.transpose(0, 1)
 
@@ -241,21 +295,27 @@ class LowRankSAE(SAEBase):
         rank:int=1,          # rank r of each latent's encoder and decoder in each matrix
         signed:bool=True,    # signed codes, top-k by magnitude (else ReLU codes)
         batch_topk:bool=False, # BatchTopK instead of TopK
-        aux_k:int|None=None, # dead latents used by the AuxK loss (default 2k)
+        aux_k:int|None=None, # dead latents the AuxK loss may use (default d/2, d = layout.numel)
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
         seed:int=0,          # initialization seed
         sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors per update) or 'gram' (all-latent decoder Gram)
+        bias:bool=True,      # learn a decoder bias (started at the data mean), subtracted before encoding
+        bias_rank:int=4,     # rank of the decoder bias in each matrix (vectors get a dense bias)
     ):
         super().__init__()
-        if not isinstance(layout, Layout): raise TypeError(f"layout must be a Layout, got {type(layout).__name__}: pass Layout.from_named(...)")
+        if not isinstance(layout, Layout):
+            raise TypeError(f"layout must be a Layout, got {type(layout).__name__}: pass Layout.from_named(...)")
         if not len(layout): raise ValueError("layout has no tensors: pass the layout of the updates the SAE will see")
         _need_int('rank', rank, todo="pass the rank of each latent per matrix (1 or more)")
+        _need_int('bias_rank', bias_rank, todo="pass the rank of the decoder bias per matrix (1 or more)")
         self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
-                           aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse)
-        if sse not in ('auto', 'gather', 'gram'): raise ValueError(f"sse must be 'auto', 'gather' or 'gram', got {sse!r}")
+                           aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse, bias=bias,
+                           bias_rank=bias_rank)
+        if sse not in ('auto', 'gather', 'gram'):
+            raise ValueError(f"sse must be 'auto', 'gather' or 'gram', got {sse!r}")
         self.sse_mode = sse
-        self._setup(n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
+        self._setup(layout.numel, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
         self.layout, self.rank = layout, rank
         self.mats = [s.name for s in layout.slots if len(s.shape) == 2]
         self.vecs = [s.name for s in layout.slots if len(s.shape) != 2]
@@ -268,6 +328,34 @@ class LowRankSAE(SAEBase):
         self.normalize_decoder()
         clone = lambda pd_: nn.ParameterDict({k_: nn.Parameter(v.detach().clone()) for k_, v in pd_.items()})
         self.enc_A, self.enc_B, self.enc_D = clone(self.dec_A), clone(self.dec_B), clone(self.dec_D)
+        Z = lambda *sh: nn.Parameter(torch.zeros(*sh))
+        self.bias_A = nn.ParameterDict({_key(n): Z(shp[n][0], bias_rank) for n in self.mats} if bias else {})
+        self.bias_B = nn.ParameterDict({_key(n): Z(shp[n][1], bias_rank) for n in self.mats} if bias else {})
+        self.bias_D = nn.ParameterDict({_key(n): Z(math.prod(shp[n])) for n in self.vecs} if bias else {})
+        self.bias_rank = bias_rank
+    @property
+    def has_bias(self)->bool: return len(self.bias_A) + len(self.bias_D) > 0
+    def _bias(self, live:bool=True)->dict:
+        "The decoder bias as a one-update input: name -> (A (1,m,rb), B (1,n,rb)) or (1, numel)."
+        f = (lambda t: t[None]) if live else (lambda t: t.detach()[None])
+        return ({n: (f(self.bias_A[_key(n)]), f(self.bias_B[_key(n)])) for n in self.mats}
+                | {n: f(self.bias_D[_key(n)]) for n in self.vecs})
+    @torch.no_grad()
+    def _mean_rank(self, xs)->dict:
+        "The mean of a batch of inputs (dict form), each matrix truncated to rank `bias_rank`: as `_bias` returns."
+        out = {}
+        for n in self.mats:
+            v = xs[n]
+            if isinstance(v, tuple):
+                m = (v[0].transpose(0, 1).flatten(1)[None] / len(v[0]), v[1].transpose(0, 1).flatten(1)[None])
+            else: m = v.mean(0, keepdim=True)
+            out[n] = _rank_r(m, self.bias_rank)
+        return out | {n: xs[n].mean(0, keepdim=True) for n in self.vecs}
+    @torch.no_grad()
+    def _init_bias(self, xs):
+        for n, v in self._mean_rank(xs).items():
+            if n in self.mats: self.bias_A[_key(n)].copy_(v[0][0]); self.bias_B[_key(n)].copy_(v[1][0])
+            else: self.bias_D[_key(n)].copy_(v[0])
     def _as_input(self, x)->dict:
         "name -> (U, V) factors, dense (B, m, n) matrix, or dense (B, numel) vector."
         if isinstance(x, Tensor):
@@ -296,7 +384,9 @@ class LowRankSAE(SAEBase):
     def _inner(self, x, A, B, D):
         out = sum(_ip_all(x[n], A[_key(n)], B[_key(n)]) for n in self.mats)
         return out + sum(x[n] @ D[_key(n)].T for n in self.vecs)
-    def _preacts(self, x): return self._inner(x, self.enc_A, self.enc_B, self.enc_D) + self.b_enc
+    def _preacts(self, x):
+        pre = self._inner(x, self.enc_A, self.enc_B, self.enc_D) + self.b_enc
+        return pre - self._inner(self._bias(), self.enc_A, self.enc_B, self.enc_D) if self.has_bias else pre
     def _gather(self, idx, n_frozen):
         "Selected decoder factors per tensor, the first `n_frozen` columns detached."
         def g(p):
@@ -325,18 +415,43 @@ class LowRankSAE(SAEBase):
         if n_frozen:
             if 'Gx' not in cache: cache['Gx'] = self._dec_gram(False)  # <D_i.detach(), D_j>
             Gx = cache['Gx']
-            fr = torch.arange(idx.shape[1]) < n_frozen
+            fr = torch.arange(idx.shape[1], device=idx.device) < n_frozen
             Gs = torch.where(fr[:, None] & fr[None, :], Gs.detach(),
                  torch.where(fr[:, None], Gx[I, J], torch.where(fr[None, :], Gx[J, I], Gs)))
             ips = torch.where(fr[None, :], ip.detach().gather(1, idx), ip.gather(1, idx))
         else: ips = ip.gather(1, idx)
         return (torch.einsum('bi,bij,bj->b', coef, Gs, coef) - 2 * (coef * ips).sum(1) + self._sqn(x)).clamp_min(0)
-    def _sse(self, x, idx, coef, n_frozen=0, cache=None):
-        if self._use_gram(x, idx): return self._sse_gram(x, idx, coef, n_frozen, cache)
-        fac, den = self._gather(idx, n_frozen)
-        G = sum(_gram_sel(*fac[n]) for n in self.mats) + sum(torch.einsum('bid,bjd->bij', den[n], den[n]) for n in self.vecs)
-        ip = sum(_ip_sel(x[n], *fac[n]) for n in self.mats) + sum(torch.einsum('bd,bkd->bk', x[n], den[n]) for n in self.vecs)
-        return (torch.einsum('bi,bij,bj->b', coef, G, coef) - 2 * (coef * ip).sum(1) + self._sqn(x)).clamp_min(0)
+    def _sse(self, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
+        if self._use_gram(x, idx): sse = self._sse_gram(x, idx, coef, n_frozen, cache)
+        else:
+            fac, den = self._gather(idx, n_frozen)
+            G = (sum(_gram_sel(*fac[n]) for n in self.mats)
+                 + sum(torch.einsum('bid,bjd->bij', den[n], den[n]) for n in self.vecs))
+            ip = (sum(_ip_sel(x[n], *fac[n]) for n in self.mats)
+                  + sum(torch.einsum('bd,bkd->bk', x[n], den[n]) for n in self.vecs))
+            sse = torch.einsum('bi,bij,bj->b', coef, G, coef) - 2 * (coef * ip).sum(1) + self._sqn(x)
+        if self.has_bias: sse = sse + self._bias_terms(x, idx, coef, n_frozen, bias_live)
+        return sse.clamp_min(0)
+    def _bias_terms(self, x, idx, coef, n_frozen, live):
+        """‖x − b − Σ c_j D_j‖² − ‖x − Σ c_j D_j‖² = ‖b‖² − 2⟨x, b⟩ + 2 Σ c_j ⟨D_j, b⟩, all from r×rb and s×rb
+        products (b never dense). With `live=False` the bias is detached; frozen columns' decoders too."""
+        b = self._bias(live)
+        bA, bB = {_key(n): b[n][0] for n in self.mats}, {_key(n): b[n][1] for n in self.mats}
+        bD = {_key(n): b[n] for n in self.vecs}
+        bx = self._inner(x, bA, bB, bD)[:, 0]                                   # ⟨x_b, b⟩
+        bd = self._inner(b, self.dec_A, self.dec_B, self.dec_D)[0]              # ⟨D_l, b⟩ for all l
+        bds = bd[idx]
+        if n_frozen:
+            fr = torch.arange(idx.shape[1], device=idx.device) < n_frozen
+            bds = torch.where(fr[None, :], bds.detach(), bds)
+        return self._sqn(b) - 2 * bx + 2 * (coef * bds).sum(1)
+    def _norm_normals(self):
+        "Each decoder factor with the gradient of half the latent's squared norm in it: A BᵀB, B AᵀA, D."
+        out = []
+        for n in self.mats:
+            A, B = self.dec_A[_key(n)], self.dec_B[_key(n)]
+            out += [(A, A @ (B.transpose(1, 2) @ B)), (B, B @ (A.transpose(1, 2) @ A))]
+        return out + [(self.dec_D[_key(n)], self.dec_D[_key(n)].detach()) for n in self.vecs]
     def decoder_sq_norms(self)->Tensor:
         "‖D_i‖² over all tensors, from r×r Grams: (n_latents,)."
         n2 = sum((torch.einsum('lmr,lmq->lrq', self.dec_A[_key(n)], self.dec_A[_key(n)]) *
@@ -357,15 +472,26 @@ class LowRankSAE(SAEBase):
         return self._inner(self._as_input(x), self.dec_A, self.dec_B, self.dec_D)
     @torch.no_grad()
     def init_from_data(self, x, seed:int=0):
-        "Initialize each latent to the best rank-r approximation (per tensor) of a random update of `x`."
+        """Start each latent at the best rank-r approximation (per tensor) of a random update of `x`, minus the
+        (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
         n = len(_need_data('x', x, todo="initialize from finite updates"))
-        if n < self.n_latents: raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {n}")
-        ids = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:self.n_latents]
-        rows = x[ids] if isinstance(x, FactoredUpdate) else x[ids]
-        inp = self._as_input(rows)
+        if n < self.n_latents:
+            raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {n}")
+        ids = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:self.n_latents].tolist()
+        inp = self._as_input(x[ids] if isinstance(x, FactoredUpdate) else x[torch.tensor(ids, device=x.device)])
+        if self.has_bias:
+            mean = self._mean_rank(self._as_input(x))
+            for nme in self.mats:
+                v, (mA, mB) = inp[nme], mean[nme]
+                if isinstance(v, tuple):
+                    L_ = len(v[0])
+                    inp[nme] = (torch.cat([v[0], -mA.expand(L_, -1, -1)], 2), torch.cat([v[1], mB.expand(L_, -1, -1)], 2))
+                else: inp[nme] = v - mA @ mB.transpose(1, 2)
+            for nme in self.vecs: inp[nme] = inp[nme] - mean[nme]
         for nme in self.mats:
             A, B = _rank_r(inp[nme], self.rank)
-            self.dec_A[_key(nme)].copy_(A); self.dec_B[_key(nme)].copy_(B)
+            self.dec_A[_key(nme)].copy_(A)
+            self.dec_B[_key(nme)].copy_(B)
         for nme in self.vecs: self.dec_D[_key(nme)].copy_(inp[nme])
         self.normalize_decoder()
         for d, e in [(self.dec_A, self.enc_A), (self.dec_B, self.enc_B), (self.dec_D, self.enc_D)]:
@@ -374,52 +500,90 @@ class LowRankSAE(SAEBase):
     @torch.no_grad()
     def decoder_flat(self, ids=None)->Tensor:
         "Materialize decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (small models / few latents)."
-        ids = torch.arange(self.n_latents) if ids is None else torch.as_tensor(ids)
+        dev = self.b_enc.device
+        ids = torch.arange(self.n_latents, device=dev) if ids is None else torch.as_tensor(ids, device=dev)
         ts = {n: self.dec_A[_key(n)][ids] @ self.dec_B[_key(n)][ids].transpose(1, 2) for n in self.mats}
         ts |= {n: self.dec_D[_key(n)][ids] for n in self.vecs}
         return self.layout.flatten(ts, batch_shape=(len(ids),))
+    @torch.no_grad()
+    def bias_flat(self)->Tensor:
+        "The decoder bias as one flat row in the layout's order, in the SAE's scaled input units (zeros if none)."
+        if not self.has_bias: return self.b_enc.new_zeros(self.layout.numel)
+        b = self._bias(False)
+        ts = {n: b[n][0] @ b[n][1].transpose(1, 2) for n in self.mats} | {n: b[n] for n in self.vecs}
+        return self.layout.flatten(ts, batch_shape=(1,))[0]
     def n_params(self)->int: return sum(p.numel() for p in self.parameters())
 
 # %% ../nbs/31_sae.ipynb #71a12927
 def _rows(data, ids):
-    return data[ids] if isinstance(data, FactoredUpdate) else data[torch.as_tensor(ids)]
+    if isinstance(data, FactoredUpdate): return data[ids]
+    return data[torch.as_tensor(ids, device=data.device)]
 
 def _n(data): return len(data)
 
 class SAETrainer:
-    "Adam training of a `DenseSAE`/`LowRankSAE`, one batch at a time (online) or from stored updates."
-    def __init__(self, sae:SAEBase, lr:float=1e-3, seed:int=0):
+    """Adam training of a `DenseSAE`/`LowRankSAE`, one batch at a time (online) or from stored updates, with the
+    field's conventions (dictionary_learning, SAELens): decoder gradients parallel to the unit-norm decoder rows
+    removed, gradient norm clipped, linear learning-rate warmup and an optional linear decay to 0."""
+    def __init__(self,
+        sae:SAEBase,
+        lr:float=1e-3,           # Adam's learning rate
+        seed:int=0,              # seeds the batches `fit` draws
+        warmup:int=0,            # steps of linear warmup from lr/warmup to lr
+        decay:tuple|None=None,   # (start, end): lr falls linearly to 0 from step start to step end
+        clip:float|None=1.0,     # gradient-norm clip (None: off)
+        parallel_grads:bool=False, # keep the decoder gradient component parallel to each decoder row
+    ):
         if not isinstance(sae, SAEBase): raise TypeError(f"sae must be a DenseSAE or LowRankSAE, got {type(sae).__name__}")
         _need_pos('lr', lr, todo="pass Adam's learning rate, e.g. 1e-3")
+        _need_int('warmup', warmup, lo=0, todo="pass how many warmup steps (0: none)")
+        if clip is not None: _need_pos('clip', clip, todo="pass the gradient-norm bound, or None for no clipping")
+        if decay is not None:
+            ok = isinstance(decay, (tuple, list)) and len(decay) == 2 and all(isinstance(v, int) for v in decay)
+            if not ok or not 0 <= decay[0] < decay[1]:
+                raise ValueError(f"decay must be None or (start, end) steps with 0 <= start < end, got {decay!r}")
         self.sae, self.lr, self.seed, self.step = sae, lr, seed, 0
+        self.warmup, self.decay, self.clip, self.parallel_grads = warmup, decay, clip, parallel_grads
         self.opt = torch.optim.Adam(sae.parameters(), lr=lr)
         self.log = []
+    @property
+    def config(self)->dict:
+        return dict(lr=self.lr, seed=self.seed, warmup=self.warmup, decay=self.decay, clip=self.clip,
+                    parallel_grads=self.parallel_grads)
+    def lr_at(self, step:int)->float:
+        "The learning rate of optimizer step `step` (0-based)."
+        f = min(1., (step + 1) / self.warmup) if self.warmup else 1.
+        if self.decay is not None and step >= self.decay[0]:
+            f *= max(0., (self.decay[1] - step) / (self.decay[1] - self.decay[0]))
+        return self.lr * f
     def train_step(self, batch)->dict:
         "One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as floats."
         _need_data('batch', batch, todo=f"drop or fix those updates before training (SAE step {self.step})")
         self.sae.train()
         if self.sae.x_scale <= 0: self.sae.set_scale(batch)
+        before = {k: v.detach().clone() for k, v in self.sae.state_dict().items()}  # Adam's moments stay finite
         out = self.sae.loss(batch)
-        if not torch.isfinite(out['loss']): self._fail(f"the loss is {float(out['loss'])}")
+        if not torch.isfinite(out['loss']): self._fail(f"the loss is NaN/inf ({float(out['loss'].detach())})", before)
         self.opt.zero_grad(set_to_none=True)
         out['loss'].backward()
-        if not all(bool(torch.isfinite(p.grad).all()) for p in self.sae.parameters() if p.grad is not None):
-            self._fail("the gradients are NaN/inf")
-        before = [p.detach().clone() for p in self.sae.parameters()]   # weights only: Adam's moments stay finite
+        params = [p for p in self.sae.parameters() if p.grad is not None]
+        if not all(bool(torch.isfinite(p.grad).all()) for p in params): self._fail("the gradients are NaN/inf", before)
+        if not self.parallel_grads: self.sae.remove_parallel_grads()
+        if self.clip is not None: torch.nn.utils.clip_grad_norm_(params, self.clip)
+        for g in self.opt.param_groups: g['lr'] = self.lr_at(self.step)
         self.opt.step()
         self.sae.normalize_decoder()
         if not all(bool(torch.isfinite(p).all()) for p in self.sae.parameters()):
-            with torch.no_grad():
-                for p, b in zip(self.sae.parameters(), before): p.copy_(b)
-            self._fail("the weights became NaN/inf")
+            self._fail("the weights became NaN/inf", before)
         r = {k: float(v.detach()) for k, v in out.items()}
         r['step'] = self.step
         self.log.append(r)
         self.step += 1
         return r
-    def _fail(self, what):
-        "Stop at this step, naming it, with the SAE's weights as they were before it."
+    def _fail(self, what, before):
+        "Stop at this step, naming it, with the SAE's weights and counters put back as they were before it."
         self.opt.zero_grad(set_to_none=True)
+        self.sae.load_state_dict(before)
         raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are left as before this "
                          f"step. Lower lr (now {self.lr}) or check the scale of the updates")
     def fit(self, data, steps:int, batch_size:int=64)->pd.DataFrame:
@@ -429,7 +593,7 @@ class SAETrainer:
         _need_data('data', data, todo="drop or fix those updates before training")
         for _ in range(steps):
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
-            self.train_step(_rows(data, torch.randint(_n(data), (batch_size,), generator=g)))
+            self.train_step(_rows(data, torch.randint(_n(data), (batch_size,), generator=g).tolist()))
         return pd.DataFrame(self.log)
 
 # %% ../nbs/31_sae.ipynb #d6fcc4e0
@@ -438,10 +602,10 @@ def codes(sae:SAEBase, data, batch_size:int=256)->Tensor:
     "Dense code matrix (N, n_latents) of `data` (coefficients in scaled input units)."
     _need_int('batch_size', batch_size, todo="pass how many updates to encode at once")
     _need_data('data', data, todo="drop or fix those updates before encoding")
-    sae.eval(); out = []
+    sae.eval()
+    out = []
     for i in range(0, _n(data), batch_size):
-        b = _rows(data, list(range(i, min(i + batch_size, _n(data)))))
-        idx, coef = sae(b)
+        idx, coef = sae(_rows(data, list(range(i, min(i + batch_size, _n(data))))))
         out.append(coef.new_zeros(len(idx), sae.n_latents).scatter_add_(1, idx, coef))
     return torch.cat(out)
 
@@ -452,53 +616,71 @@ def _sum_tensors(x, sae):
 
 @torch.no_grad()
 def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
-    "FVU, L0 and dead fraction of `sae` on `data` (flat tensor or FactoredUpdate)."
+    "FVU, L0 and dead fraction of `sae` on `data` (flat tensor or FactoredUpdate), one encoder pass per batch."
     _need_int('batch_size', batch_size, todo="pass how many updates to evaluate at once")
     _need_data('data', data, todo="drop or fix those updates before evaluating")
-    sae.eval(); sse = xx = l0 = 0.; fired = torch.zeros(sae.n_latents, dtype=torch.bool); tot = None; N = _n(data)
+    sae.eval()
+    sse = xx = l0 = 0.
+    fired = torch.zeros(sae.n_latents, dtype=torch.bool, device=sae.b_enc.device)
+    tot, N = None, _n(data)
     for i in range(0, N, batch_size):
         b = _rows(data, list(range(i, min(i + batch_size, N))))
-        idx, coef = sae(b)
-        sse += float(sae.sse(b).sum()); xx += float(sae._sqn(sae._as_input(b)).sum())
-        l0 += float((coef != 0).sum()); fired[idx[coef != 0]] = True
+        xs, _, idx, coef = sae._encode(b)
+        sse += float(sae._sse(xs, idx, coef).sum() / sae.x_scale ** 2)
+        xx += float(sae._sqn(xs).sum() / sae.x_scale ** 2)
+        l0 += float((coef != 0).sum())
+        fired[idx[coef != 0]] = True
         if center:
-            s = _sum_tensors(b, sae); tot = s if tot is None else {n: tot[n] + s[n] for n in s}
+            s = _sum_tensors(b, sae)
+            tot = s if tot is None else {n: tot[n] + s[n] for n in s}
     var = xx - (sum(float(t.pow(2).sum()) for t in tot.values()) / N if center else 0.)
     return dict(fvu=sse / max(var, 1e-30), l0=l0 / N, dead_frac=1 - float(fired.float().mean()))
 
 # %% ../nbs/31_sae.ipynb #8eb9d455
 def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
-    "Write the SAE (and optionally its trainer's optimizer state and step) to one safetensors file."
+    "Write the SAE (and optionally its trainer's optimizer state, settings and step) to one safetensors file."
     ts = {f"sae.{k}": v.detach().contiguous() for k, v in sae.state_dict().items()}
     meta = dict(kind=type(sae).__name__, config=json.dumps(sae.config))
     if getattr(sae, 'layout', None) is not None: meta['layout'] = sae.layout.to_json()
     if trainer is not None:
         names = {id(p): i for i, p in enumerate(sae.parameters())}
         for p, st in trainer.opt.state.items():
-            for k, v in st.items(): ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v).detach().clone().contiguous()
-        meta['trainer'] = json.dumps(dict(lr=trainer.lr, seed=trainer.seed, step=trainer.step))
+            for k, v in st.items():
+                ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v).detach().clone().contiguous()
+        meta['trainer'] = json.dumps(trainer.config | dict(step=trainer.step))
     save_file(ts, str(path), metadata=meta)
 
-def load_sae(path, with_trainer:bool=False):
-    "Rebuild an SAE saved by `save_sae`; with `with_trainer`, also its trainer, ready to resume."
+def load_sae(path, with_trainer:bool=False, device=None):
+    """Rebuild an SAE saved by `save_sae`, on `device` (default CPU); with `with_trainer`, also its trainer, ready
+    to resume. Files saved before the decoder bias existed load as SAEs without one."""
     with safe_open(str(path), 'pt') as f:
         meta, ts = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     bad = [k for k, v in ts.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad: raise ValueError(f"{path} holds NaN/inf values in {bad[:4]}: it was saved from a diverged SAE; retrain it or load another file")
-    if 'sae.x_scale' in ts and float(ts['sae.x_scale']) < 0: raise ValueError(f"{path} has a negative input scale x_scale: retrain it")
+    if bad:
+        raise ValueError(f"{path} holds NaN/inf values in {bad[:4]}: it was saved from a diverged SAE; "
+                         "retrain it or load another file")
+    if 'sae.x_scale' in ts and float(ts['sae.x_scale']) < 0:
+        raise ValueError(f"{path} has a negative input scale x_scale: retrain it")
     cfg = json.loads(meta['config'])
     lay = Layout.from_json(meta['layout']) if 'layout' in meta else None
-    if meta['kind'] == 'LowRankSAE': sae = LowRankSAE(lay, **cfg)
+    if meta['kind'] == 'LowRankSAE': sae = LowRankSAE(lay, **({'bias': False} | cfg))
     elif meta['kind'] == 'DenseSAE': sae = DenseSAE(layout=lay, **cfg)
     else: raise ValueError(f"unknown SAE kind {meta['kind']!r} in {path}")
     sae.load_state_dict({k[4:]: v for k, v in ts.items() if k.startswith('sae.')})
+    sae.to(device)
     if not with_trainer: return sae
-    if 'trainer' not in meta: raise ValueError(f"{path} holds no trainer state: save it with save_sae(sae, path, trainer)")
-    t = json.loads(meta['trainer']); tr = SAETrainer(sae, lr=t['lr'], seed=t['seed']); tr.step = t['step']
+    if 'trainer' not in meta:
+        raise ValueError(f"{path} holds no trainer state: save it with save_sae(sae, path, trainer)")
+    t = json.loads(meta['trainer'])
+    step = t.pop('step')
+    if t.get('decay') is not None: t['decay'] = tuple(t['decay'])
+    tr = SAETrainer(sae, **t)
+    tr.step = step
     params = list(sae.parameters())
     for k, v in ts.items():
         if k.startswith('opt.'):
-            _, i, name = k.split('.', 2); tr.opt.state[params[int(i)]][name] = v
+            _, i, name = k.split('.', 2)
+            tr.opt.state[params[int(i)]][name] = v if name == 'step' else v.to(params[int(i)].device)
     return sae, tr
 
 # %% ../nbs/31_sae.ipynb #60e6cd9e

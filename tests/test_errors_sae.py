@@ -69,7 +69,7 @@ def test_nan_loss_is_refused_before_the_update(monkeypatch):
     W = sae.W_dec.detach().clone()
     real = sae.loss
     monkeypatch.setattr(sae, "loss", lambda x: {**real(x), "loss": torch.tensor(float("nan"))})
-    with pytest.raises(ValueError, match="SAE training step 1: the loss is nan"):
+    with pytest.raises(ValueError, match="SAE training step 1: the loss is NaN/inf"):
         tr.train_step(torch.randn(16, 10))
     assert torch.equal(sae.W_dec, W)
 

@@ -50,7 +50,8 @@ def test_evaluate_matches_dense_computation():
     sae = LowRankSAE(LAY, 8, 2); sae.set_scale(fu)
     ev = evaluate(sae, fu, batch_size=3)
     idx, coef = sae(fu)
-    rec = torch.einsum("bk,bkd->bd", coef, sae.decoder_flat(idx.flatten()).view(10, 2, -1)) / sae.x_scale
+    dec = sae.decoder_flat(idx.flatten()).view(10, 2, -1)
+    rec = (torch.einsum("bk,bkd->bd", coef, dec) + sae.bias_flat()) / sae.x_scale
     fvu = float(((flat - rec).pow(2).sum() / (flat - flat.mean(0)).pow(2).sum()).detach())
     assert ev["fvu"] == pytest.approx(fvu, rel=1e-3)
     assert ev["l0"] == 2 and 0 <= ev["dead_frac"] <= 1
