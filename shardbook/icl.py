@@ -9,7 +9,7 @@ import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .urn import as_dist, kl_parts
-from .utils import _need_int
+from .utils import _need_int, _device_of
 
 # %% auto #0
 __all__ = ['TASKS', 'SIX_TASKS', 'D1', 'D2', 'D3', 'DISTS', 'TURN_COLS', 'countries', 'words', 'check_tasks', 'items_for',
@@ -246,32 +246,39 @@ def score_naive(
 )->np.ndarray:    # log P of each answer, float64
     "Log-probability of each answer, one full forward pass per answer (reference implementation)."
     p, ids = answer_ids(tok, prompt, answers)
-    out = []
+    out, dev = [], _device_of(model)
     for a in ids:
-        x = torch.tensor([p + a])
+        x = torch.tensor([p + a], device=dev)
         lp = F.log_softmax(model(x).logits[0, len(p) - 1:-1].float(), -1)
-        out.append(lp.gather(1, torch.tensor(a)[:, None]).double().sum().item())
+        out.append(lp.gather(1, torch.tensor(a, device=lp.device)[:, None]).double().sum().item())
     return np.array(out)
 
 # %% ../nbs/21_icl.ipynb #6279a2c6
 @torch.no_grad()
 def _prefix(model, ids:list):
     "Run `ids` once; return (cache, last-position logits)."
-    out = model(torch.tensor([ids]), use_cache=True, logits_to_keep=1)  # the LM head only where we need it
+    x = torch.tensor([ids], device=_device_of(model))
+    out = model(x, use_cache=True, logits_to_keep=1)  # the LM head only where we need it
     return out.past_key_values, out.logits[:, -1].float()
+
+def _padded(seqs:list, L:int, device)->tuple:
+    "Token lists `seqs` as right-padded ids (n, L) long and their mask (n, L) bool, on `device`."
+    ids = [list(s) + [0] * (L - len(s)) for s in seqs]
+    real = [[True] * len(s) + [False] * (L - len(s)) for s in seqs]
+    return (torch.tensor(ids, dtype=torch.long, device=device).reshape(len(seqs), L),
+            torch.tensor(real, dtype=torch.bool, device=device).reshape(len(seqs), L))
 
 @torch.no_grad()
 def _teacher_force(model, cache, last_logits, n_prompt:int, seqs:list)->torch.Tensor:
     "Per-token log-probs (n, L) of right-padded `seqs` continuing a cached prompt; 0 at pads."
-    n, L = len(seqs), max(map(len, seqs))
-    x = torch.zeros(n, L, dtype=torch.long); m = torch.zeros(n, L, dtype=torch.bool)
-    for i, s in enumerate(seqs): x[i, :len(s)] = torch.tensor(s); m[i, :len(s)] = True
+    n, L, dev = len(seqs), max(map(len, seqs)), last_logits.device
+    x, m = _padded(seqs, L, dev)
     logits = last_logits.expand(n, -1)[:, None]
     if L > 1:
         cache.batch_repeat_interleave(n)
-        pos = torch.arange(n_prompt, n_prompt + L - 1)[None].expand(n, -1)
+        pos = torch.arange(n_prompt, n_prompt + L - 1, device=dev)[None].expand(n, -1)
         out = model(x[:, :-1], past_key_values=cache, position_ids=pos, use_cache=True,
-                    attention_mask=torch.ones(n, n_prompt + L - 1, dtype=torch.long))
+                    attention_mask=torch.ones(n, n_prompt + L - 1, dtype=torch.long, device=dev))
         logits = torch.cat([logits, out.logits.float()], 1)
     lp = F.log_softmax(logits, -1).gather(2, x[..., None])[..., 0]
     return torch.where(m, lp, torch.zeros_like(lp)).double()
@@ -287,11 +294,12 @@ def score_answers(
     "Log P of each answer (float64), sharing one prompt pass; with `newline`, also log P of the whole line."
     p, ids = answer_ids(tok, prompt, answers)
     cache, last = _prefix(model, p)
-    if not newline: return _teacher_force(model, cache, last, len(p), ids).sum(1).numpy()
+    if not newline: return _teacher_force(model, cache, last, len(p), ids).sum(1).cpu().numpy()
     _, idl = answer_ids(tok, prompt, answers, suffix="\n")
     if any(b[:len(a)] != a for a, b in zip(ids, idl)): raise ValueError("answer tokens change before a line break")
     lp = _teacher_force(model, cache, last, len(p), idl)
-    return np.array([lp[i, :len(a)].sum().item() for i, a in enumerate(ids)]), lp.sum(1).numpy()
+    answer_lp = np.array([lp[i, :len(a)].sum().item() for i, a in enumerate(ids)])
+    return answer_lp, lp.sum(1).cpu().numpy()
 
 # %% ../nbs/21_icl.ipynb #a1f6c3b2
 @torch.no_grad()
@@ -308,7 +316,7 @@ def top_lines(
     if len(nl) != 1: raise ValueError("top_lines needs a tokenizer with a single-token line break")
     nl, n_p = nl[0], len(tok(prompt).input_ids)
     cache, logits = prefix if prefix is not None else _prefix(model, tok(prompt).input_ids)
-    beams, blp, found = [[]], torch.zeros(1, dtype=torch.float64), {}
+    beams, blp, found = [[]], torch.zeros(1, dtype=torch.float64, device=logits.device), {}
     for step in range(max_tokens):
         lp = F.log_softmax(logits, -1).double()
         for b, l in zip(beams, (blp + lp[:, nl]).tolist()):
@@ -323,7 +331,7 @@ def top_lines(
         if step == 0: cache.batch_repeat_interleave(k)
         else: cache.reorder_cache(parent)
         out = model(tokid[:, None], past_key_values=cache, use_cache=True,
-                    position_ids=torch.full((k, 1), n_p + step))
+                    position_ids=torch.full((k, 1), n_p + step, device=tokid.device))
         logits = out.logits[:, -1].float()
     s = pd.Series(found).sort_values(ascending=False)[:k]
     return pd.DataFrame(dict(line=s.index, logp=s.values))
@@ -346,7 +354,8 @@ def prompt_metrics(
     if topk:
         K = len(pr["tasks"])
         tl = top_lines(model, tok, pr["text"], K, max_tokens=max(map(len, ids)) + 1, prefix=(beam_cache, last))
-        cand = pd.concat([tl, pd.DataFrame(dict(line=pr["answers"], logp=lp.sum(1).numpy()))]).groupby("line").logp.max()
+        scored = pd.DataFrame(dict(line=pr["answers"], logp=lp.sum(1).cpu().numpy()))
+        cand = pd.concat([tl, scored]).groupby("line").logp.max()
         m["topk_hits"] = int(sum(a in set(cand.nlargest(K).index) for a in pr["answers"]))
     return m
 
@@ -402,24 +411,26 @@ def classify(
 class _Batch:
     "A batch of growing token sequences sharing one KV cache, padded with masked-out holes."
     def __init__(self, model, seqs:list):
-        self.model, self.cache, self.mask = model, None, torch.zeros(len(seqs), 0, dtype=torch.long)
-        self.npos = torch.zeros(len(seqs), dtype=torch.long)
+        self.dev = _device_of(model)
+        self.model, self.cache = model, None
+        self.mask = torch.zeros(len(seqs), 0, dtype=torch.long, device=self.dev)
+        self.npos = torch.zeros(len(seqs), dtype=torch.long, device=self.dev)
         self.logits = self.step(seqs)
 
     @torch.no_grad()
     def step(self, seqs:list)->torch.Tensor:
         "Append token lists (empty = nothing) to each row; return each row's last real logits (n, V)."
         n, L = len(seqs), max(max(map(len, seqs)), 1)
-        x = torch.zeros(n, L, dtype=torch.long); m = torch.zeros(n, L, dtype=torch.long)
-        for i, s in enumerate(seqs): x[i, :len(s)] = torch.tensor(s, dtype=torch.long); m[i, :len(s)] = 1
-        pos = self.npos[:, None] + torch.arange(L)[None]
+        x, real = _padded(seqs, L, self.dev)
+        m = real.long()
+        pos = self.npos[:, None] + torch.arange(L, device=self.dev)[None]
         self.mask = torch.cat([self.mask, m], 1)
         lens = m.sum(1); last = (lens - 1).clamp(min=0)
         keep = torch.unique(last)  # the LM head only at each row's last real position
         out = self.model(x, past_key_values=self.cache, attention_mask=self.mask, position_ids=pos, use_cache=True,
                          logits_to_keep=keep)
         self.cache = out.past_key_values
-        new = out.logits[torch.arange(n), torch.searchsorted(keep, last)].float()
+        new = out.logits[torch.arange(n, device=self.dev), torch.searchsorted(keep, last)].float()
         self.npos += lens
         if getattr(self, "logits", None) is not None: new = torch.where(lens[:, None] > 0, new, self.logits)
         self.logits = new
@@ -461,7 +472,7 @@ def turn_taking(
     for t in tqdm(range(n_turns), desc="turns"):
         gen, done = [[] for _ in prs], np.zeros(n_runs, bool)
         for _ in range(max_tokens):
-            pr_ = torch.softmax(bt.logits.double() / temperature, -1).numpy()
+            pr_ = torch.softmax(bt.logits.double() / temperature, -1).cpu().numpy()
             new = []
             for r in range(n_runs):
                 if done[r]: new.append([]); continue

@@ -16,7 +16,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout
-from .utils import _need_int, _need_pos
+from .utils import _need_int, _need_pos, _device_of
 from .sae import LowRankSAE, SAETrainer
 
 # %% ../nbs/40_lm_rl.ipynb #df6db73e
@@ -163,18 +163,19 @@ def sample_answers(model, tok, prompts:list, group_size:int=4, max_new_tokens:in
     _need_pos('temperature', temperature, todo="pass a sampling temperature > 0, e.g. 1.0")
     tok.padding_side = "left"
     enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    enc = enc.to(_device_of(model))
     ids = enc.input_ids.repeat_interleave(group_size, 0); am = enc.attention_mask.repeat_interleave(group_size, 0)
     stops = stop_ids(tok)
     out = model.generate(input_ids=ids, attention_mask=am, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
                          max_new_tokens=max_new_tokens, eos_token_id=stops, pad_token_id=tok.pad_token_id)
     P = ids.shape[1]; gen = out[:, P:]
-    is_stop = torch.isin(gen, torch.tensor(stops))
+    is_stop = torch.isin(gen, torch.tensor(stops, device=gen.device))
     after = (is_stop.cumsum(1) - is_stop.long()) > 0          # strictly after the first stop token
     ans_mask = (~after).long()
     full_am = torch.cat([am, ans_mask], 1)
     texts = [tok.decode(g[m.bool()], skip_special_tokens=True) for g, m in zip(gen, ans_mask)]
     answer_mask = torch.cat([torch.zeros_like(am), ans_mask], 1)
-    ep = torch.arange(len(prompts)).repeat_interleave(group_size)
+    ep = torch.arange(len(prompts), device=out.device).repeat_interleave(group_size)
     return Batch(out, full_am, answer_mask, ep, texts)
 
 def answer_logprobs(model, b:Batch)->torch.Tensor:
@@ -191,10 +192,12 @@ def group_advantages(rewards:torch.Tensor, episode:torch.Tensor, scale_std:bool=
         raise ValueError(f"rewards and episode must be non-empty (n_seq,) vectors of one length, got "
                          f"{tuple(rewards.shape)} and {tuple(episode.shape)}: one episode index per reward")
     n = int(episode.max()) + 1
-    mean = torch.zeros(n).index_add_(0, episode, rewards) / torch.bincount(episode, minlength=n)
+    sums = rewards.new_zeros(n).index_add_(0, episode, rewards)
+    mean = sums / torch.bincount(episode, minlength=n)
     adv = rewards - mean[episode]
     if scale_std:
-        var = torch.zeros(n).index_add_(0, episode, adv ** 2) / (torch.bincount(episode, minlength=n) - 1).clamp(min=1)
+        dof = (torch.bincount(episode, minlength=n) - 1).clamp(min=1)
+        var = adv.new_zeros(n).index_add_(0, episode, adv ** 2) / dof
         adv = adv / (var[episode].sqrt() + 1e-4)
     return adv
 
@@ -325,7 +328,11 @@ class GRPORun:
         self.buffer = UpdateBuffer(int(cfg.buffer_mb * 2 ** 20))
         self.rng = random.Random(cfg.seed); torch.manual_seed(cfg.seed)
         self.gen = torch.Generator().manual_seed(cfg.seed)
-        self.sae = LowRankSAE(self.layout, cfg.sae_latents, cfg.sae_k, cfg.sae_rank, seed=cfg.seed) if cfg.sae_latents else None
+        self.sae = None
+        if cfg.sae_latents:  # built on CPU (seeded), then moved to where the updates will be
+            self.sae = LowRankSAE(self.layout, cfg.sae_latents, cfg.sae_k, cfg.sae_rank,
+                                  seed=cfg.seed)
+            self.sae.to(_device_of(model))
         self.trainer = SAETrainer(self.sae, lr=cfg.sae_lr, seed=cfg.seed) if self.sae else None
     def n_params(self)->int: return sum(p.numel() for p in self.params.values())
     def train_pairs(self, t): return self.tasks[t].pairs[:-self.cfg.n_eval]
@@ -341,7 +348,9 @@ class GRPORun:
         ts, qs, prompts = self._pick()
         self.model.eval()
         b = sample_answers(self.model, self.tok, prompts, cfg.group_size, cfg.max_new_tokens, cfg.temperature)
-        R = torch.tensor([self.tasks[ts[e]].reward(a, qs[e][1]) for e, a in zip(b.episode.tolist(), b.texts)])
+        eps_ = b.episode.tolist()
+        rewards = [self.tasks[ts[e]].reward(a, qs[e][1]) for e, a in zip(eps_, b.texts)]
+        R = torch.tensor(rewards, device=b.episode.device)
         adv = group_advantages(R, b.episode, cfg.scale_std)
         t1 = time.time()
         with LinearFactorCapture(self.model, list(self.linears)) as cap:
@@ -483,6 +492,7 @@ class ShardCaptureCallback(TrainerCallback):
         self.layout = Layout.from_named({f"{n}.weight": m.weight for n, m in self.linears.items()})
         if self.sae_args["n_latents"] and self.sae is None:
             self.sae = LowRankSAE(self.layout, seed=self.seed, **self.sae_args)
+            self.sae.to(_device_of(model))  # built on CPU (seeded), then moved to the model
             self.trainer = SAETrainer(self.sae, lr=3e-3, seed=self.seed)
     def on_pre_optimizer_step(self, args, state, control, **kw):
         self._before = {n: m.weight.detach().float().clone() for n, m in self.linears.items()}

@@ -12,7 +12,7 @@ from torch import nn, Tensor
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 from .updates import Layout, StepCapture, per_sample_grads, select_params, check_finite, LinearFactorCapture, FactoredUpdate
-from .utils import _need_int, _need_pos
+from .utils import _need_int, _need_pos, _device_of
 
 # %% auto #0
 __all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_objective', 'RLRun', 'train_reinforce', 'purity',
@@ -100,23 +100,29 @@ def rollout(
     "Play one episode in every env with `policy`, in lockstep."
     if not len(envs): raise ValueError("envs is empty: pass one gymnasium env per episode of the batch")
     _need_int('max_steps', max_steps, todo="pass the longest episode length")
-    g = torch.Generator().manual_seed(seed)
+    g, dev = torch.Generator().manual_seed(seed), _device_of(policy)
     B = len(envs); resets = [e.reset(seed=seed + i) for i, e in enumerate(envs)]
-    obs = [r[0] for r in resets]; ctx = torch.tensor([r[1].get('context', -1) for r in resets])
+    obs = [r[0] for r in resets]
+    ctx = torch.tensor([r[1].get('context', -1) for r in resets], device=dev)
     active = [r[1].get('active') for r in resets]
     O, A, R, M, done = [], [], [], [], np.zeros(B, bool)
     for t in range(max_steps):
-        o = torch.as_tensor(np.stack(obs), dtype=torch.float32)
-        a = torch.multinomial(torch.softmax(policy(o), -1), 1, generator=g).squeeze(1)
-        r, m = torch.zeros(B), torch.tensor(~done, dtype=torch.float32)
+        o = torch.as_tensor(np.stack(obs), dtype=torch.float32, device=dev)
+        # actions are drawn on CPU with the CPU generator: the same episodes on every device
+        a = torch.multinomial(torch.softmax(policy(o), -1).cpu(), 1, generator=g).squeeze(1)
+        r, m = np.zeros(B, np.float32), torch.tensor(~done, dtype=torch.float32, device=dev)
         for i, e in enumerate(envs):
             if done[i]: continue
             obs[i], r[i], term, trunc, _ = e.step(int(a[i])); done[i] = term or trunc
-        O.append(o); A.append(a); R.append(r); M.append(m)
+        O.append(o)
+        A.append(a.to(dev))
+        R.append(torch.tensor(r, device=dev))
+        M.append(m)
         if done.all(): break
     st = lambda xs: torch.stack(xs, 1)
     out = dict(obs=st(O), act=st(A), rew=st(R), mask=st(M), context=ctx)
-    if all(a is not None for a in active): out['active'] = torch.as_tensor(np.stack(active))
+    if all(a is not None for a in active):
+        out['active'] = torch.as_tensor(np.stack(active), device=dev)
     return out
 
 def advantages(
@@ -127,7 +133,8 @@ def advantages(
     "Returns-to-go minus the batch mean at each step (REINFORCE with a baseline)."
     if rew.ndim != 2 or rew.shape != mask.shape:
         raise ValueError(f"rew and mask must both be (B, T), got {tuple(rew.shape)} and {tuple(mask.shape)}: pass rollout()'s rew and mask")
-    G = torch.zeros_like(rew); run = torch.zeros(len(rew))
+    G = torch.zeros_like(rew)
+    run = rew.new_zeros(len(rew))
     for t in reversed(range(rew.shape[1])): run = rew[:, t] + gamma * run * mask[:, t]; G[:, t] = run
     base = (G * mask).sum(0) / mask.sum(0).clamp_min(1)
     A = (G - base) * mask
@@ -168,7 +175,7 @@ def train_reinforce(
     _need_pos('lr', lr, todo="pass Adam's learning rate, e.g. 0.01")
     _need_int('max_steps', max_steps, todo="pass the longest episode length")
     from tqdm.auto import tqdm
-    envs = [make_env() for _ in range(episodes)]
+    envs, dev = [make_env() for _ in range(episodes)], _device_of(policy)
     opt = torch.optim.Adam(policy.parameters(), lr=lr)
     cap = StepCapture(policy, opt, patterns, keep=True)
     ups, ctxs, its, curve, eps, acts = [], [], [], [], [], []
@@ -186,20 +193,28 @@ def train_reinforce(
         opt.step()
         if callback is not None: callback(batch, b['context'], it)
         if keep:
-            ups.append(batch); ctxs.append(b['context']); its.append(torch.full((episodes,), it)); eps.append(_episode_info(b, it))
+            ups.append(batch)
+            ctxs.append(b['context'])
+            its.append(torch.full((episodes,), it, device=dev))
+            eps.append(_episode_info(b, it))
             if 'active' in b: acts.append(b['active'])
         curve.append(dict(iter=it, mean_return=float((b['rew'] * b['mask']).sum(1).mean()), mean_length=float(b['mask'].sum(1).mean())))
     cap.remove()
-    cat = lambda xs: (FactoredUpdate.cat(xs) if isinstance(xs[0], FactoredUpdate) else torch.cat(xs)) if xs else torch.empty(0)
+    def cat(xs):
+        if not xs: return torch.empty(0, device=dev)
+        return FactoredUpdate.cat(xs) if isinstance(xs[0], FactoredUpdate) else torch.cat(xs)
     return RLRun(cat(ups), cat(ctxs), cat(its), cap.layout, torch.stack(cap.deltas), pd.DataFrame(curve), policy,
                  pd.concat(eps, ignore_index=True) if eps else pd.DataFrame(), torch.cat(acts) if acts else None)
 
 def _episode_info(b, it):
     m = b['mask']; n = m.sum(1).clamp_min(1)
     obs = (b['obs'] * m[..., None]).sum(1) / n[:, None]
-    df = pd.DataFrame(dict(iter=it, context=b['context'].numpy(), length=m.sum(1).numpy(), ret=(b['rew'] * m).sum(1).numpy(),
-                           mean_action=((b['act'] * m).sum(1) / n).numpy()))
-    return pd.concat([df, pd.DataFrame(obs.numpy(), columns=[f'obs_{i}' for i in range(obs.shape[1])])], axis=1)
+    np_ = lambda t: t.cpu().numpy()
+    df = pd.DataFrame(dict(iter=it, context=np_(b['context']), length=np_(m.sum(1)),
+                           ret=np_((b['rew'] * m).sum(1)),
+                           mean_action=np_((b['act'] * m).sum(1) / n)))
+    cols = [f'obs_{i}' for i in range(obs.shape[1])]
+    return pd.concat([df, pd.DataFrame(np_(obs), columns=cols)], axis=1)
 
 def _objective_all(policy, b, w):
     return (w * torch.log_softmax(policy(b['obs']), -1).gather(-1, b['act'][..., None]).squeeze(-1)).sum()
@@ -239,28 +254,32 @@ def mean_max_cos(dirs:Tensor, targets:Tensor)->float:
 
 def cluster_scores(labels, clusters, dirs:Tensor, X:Tensor)->dict:
     "Purity, AMI and mean max |cos| with per-label mean updates."
-    return dict(purity=purity(labels, clusters), AMI=float(adjusted_mutual_info_score(np.asarray(labels), np.asarray(clusters))),
-                max_cos=mean_max_cos(dirs, context_means(X, torch.as_tensor(labels))))
+    pur = purity(labels, clusters)
+    ami = float(adjusted_mutual_info_score(np.asarray(labels), np.asarray(clusters)))
+    y = torch.as_tensor(labels, device=X.device)
+    return dict(purity=pur, AMI=ami, max_cos=mean_max_cos(dirs, context_means(X, y)))
 
 def kmeans_baseline(X:Tensor, labels, K:int, seed:int=0)->dict:
     "k-means (k = K) on the updates, scored like an SAE."
     _need_int('K', K, todo="pass the number of clusters")
     if K > len(X): raise ValueError(f"K={K} clusters need at least K updates, got {len(X)}: lower K or pass more updates")
-    km = KMeans(K, n_init=10, random_state=seed).fit(X.double().numpy())
-    return cluster_scores(labels, km.labels_, torch.tensor(km.cluster_centers_, dtype=torch.float32), X)
+    km = KMeans(K, n_init=10, random_state=seed).fit(X.double().cpu().numpy())
+    centers = torch.tensor(km.cluster_centers_, dtype=torch.float32, device=X.device)
+    return cluster_scores(labels, km.labels_, centers, X)
 
 def pca_baseline(X:Tensor, labels, K:int)->dict:
     "Top-K principal directions; each update's cluster is its largest-|projection| direction."
     Xc = X - X.mean(0)
     V = torch.linalg.svd(Xc.double(), full_matrices=False).Vh[:K].float()
-    return cluster_scores(labels, (X @ V.T).abs().argmax(1).numpy(), V, X)
+    return cluster_scores(labels, (X @ V.T).abs().argmax(1).cpu().numpy(), V, X)
 
 def multilabel_f1(
     M,        # (N, U) membership of each update in each unit (latent, cluster, component), bool
     A,        # (N, K) active contexts of each update, bool (multi-hot)
 )->Tensor:    # (K,) best F1 over units for each context
     "For every context, the best F1 of any unit's membership against the context's indicator."
-    M, A = torch.as_tensor(M).float(), torch.as_tensor(A).float()
+    M = torch.as_tensor(M).float()  # stays where it is (a CPU tensor if given as an array)
+    A = torch.as_tensor(A, device=M.device).float()
     if M.ndim != 2 or A.ndim != 2 or len(M) != len(A):
         raise ValueError(f"M (N, U) and A (N, K) need the same N, got {tuple(M.shape)} and {tuple(A.shape)}: one row per update in both")
     tp = A.T @ M                                  # (K, U) true positives
@@ -274,7 +293,7 @@ def shard_clusters(C:Tensor, max_freq:float=0.5)->tuple:
     S = C.abs() * (freq <= max_freq)
     cl = S.argmax(1); none = S.max(1).values == 0
     cl[none] = C.abs()[none].argmax(1)
-    return cl.numpy(), freq
+    return cl.cpu().numpy(), freq
 
 def unit_updates(X:Tensor, labels:Tensor, eps:float=1e-8)->tuple:
     "Drop (near-)zero updates and scale the rest to unit norm: clustering by direction."

@@ -28,10 +28,11 @@ def gram(x:torch.Tensor, blocks:int|None=None)->torch.Tensor:
 
 class Stats:
     "Streaming sufficient statistics (n, Σx, Σy, XᵀX, Xᵀy, Σy²) of features `x - shift` and targets `y`, in float64."
-    def __init__(self, d:int, k:int, shift=None):
-        z = lambda *s: torch.zeros(*s, dtype=torch.float64)
+    def __init__(self, d:int, k:int, shift=None, device=None):
+        dev = shift.device if shift is not None else device  # where the features live
+        z = lambda *s: torch.zeros(*s, dtype=torch.float64, device=dev)
         self.n, self.sx, self.sy, self.xx, self.xy, self.yy = 0, z(d), z(k), z(d, d), z(d, k), z(k)
-        self.shift = torch.zeros(d) if shift is None else shift.float()
+        self.shift = torch.zeros(d, device=dev) if shift is None else shift.float()
     def add(self, n, sx, sy, xx, xy, yy):
         "Add increments computed elsewhere (any float dtype)."
         self.n += int(n)
@@ -70,7 +71,8 @@ def solve_eig(e, V, cxy, lam:float=0., rcond:float=1e-10):
 def fit_probe(s:Stats, ridge:float=0.)->LinearProbe:
     "Least squares with intercept from statistics `s`; `ridge` adds an L2 penalty (in units of mean feature variance)."
     mx, my, cxx, cxy, _ = centered(s)
-    e, V = map(torch.from_numpy, scipy.linalg.eigh(cxx.numpy()))  # several times faster than torch's on CPU
+    # scipy's eigh is several times faster than torch's on CPU; the result goes back to cxx's device
+    e, V = (torch.from_numpy(a).to(cxx.device) for a in scipy.linalg.eigh(cxx.cpu().numpy()))
     lam = ridge*e.clamp_min(0).mean()
     w = solve_eig(e, V, cxy, lam)
     return LinearProbe(w, my - mx @ w, s.shift)
@@ -92,7 +94,8 @@ RIDGE_GRID = (1e-5, 1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1., 3., 10.)
 
 def _chol_solve(cxx, cxy, lam:float):
     "`(Cxx + lam I)⁻¹ Cxy` by Cholesky, raising `lam` tenfold until the matrix is positive definite."
-    eye, lam = torch.eye(len(cxx), dtype=cxx.dtype), max(lam, 1e-12*float(cxx.diagonal().mean().clamp_min(1e-300)))
+    eye = torch.eye(len(cxx), dtype=cxx.dtype, device=cxx.device)
+    lam = max(lam, 1e-12*float(cxx.diagonal().mean().clamp_min(1e-300)))
     while True:
         L, info = torch.linalg.cholesky_ex(cxx + lam*eye)
         if info == 0: return torch.cholesky_solve(cxy, L)
@@ -108,7 +111,8 @@ def fit_ridge_cv(train:Stats, val:Stats, grid=RIDGE_GRID, jitter:float=1e-9)->tu
     best = errs.argmin(0).tolist()
     w = torch.stack([cands[j].w[:, i] for i, j in enumerate(best)], 1)
     b = torch.stack([cands[j].b[i] for i, j in enumerate(best)])
-    return ols, LinearProbe(w, b, train.shift), torch.tensor(grid, dtype=torch.float64)[best]
+    alphas = torch.tensor(grid, dtype=torch.float64, device=errs.device)[best]
+    return ols, LinearProbe(w, b, train.shift), alphas
 
 # %% ../nbs/10_probe.ipynb #1d346e8f
 def logsumexp_rows(x, chunk:int=16)->torch.Tensor:
@@ -184,9 +188,9 @@ class ProbeCollector:
         self.gram_dtype, self._st, self._pending, self.shift, self.pca, self.buf = gram_dtype, {}, {}, {}, {}, []
         self.n_test_docs, self.test, self.probes, self.alphas = n_test_docs, {}, {}, {}
 
-    def _stats(self, split, name, layer, d, shift=None):
+    def _stats(self, split, name, layer, d, shift=None, device=None):
         key = (split, name, layer)
-        if key not in self._st: self._st[key] = Stats(d, 4, shift)
+        if key not in self._st: self._st[key] = Stats(d, 4, shift, device)
         return self._st[key]
 
     @property
@@ -212,7 +216,8 @@ class ProbeCollector:
         xs = rows.to(gd) - c.to(gd)
         G = gram(xs)  # its diagonal is finite only if every activation is
         self._finite(G.diagonal(), "x_t", l)
-        first, last = h[:, 0].to(gd) - c.to(gd), h[torch.arange(len(h)), b.lens - 1].to(gd) - c.to(gd)
+        last_h = h[torch.arange(len(h), device=h.device), b.lens - 1]
+        first, last = h[:, 0].to(gd) - c.to(gd), last_h.to(gd) - c.to(gd)
         XY, S, k = xs.T @ Y2.to(gd), xs.sum(0), Y2.shape[1] // 2   # Y2: targets placed at t (x_t) and at t-1 (x_t-1)
         y = b.y.to(gd); ys, yy = y.sum(0), (y*y).sum(0)
         d = h.shape[-1]
@@ -234,7 +239,8 @@ class ProbeCollector:
     def _targets_by_row(b:Batch)->torch.Tensor:
         "(rows, 2k): each real position's target as x_t (zero at t=0) and as x_(t-1) (zero at the last position)."
         B, T = b.mask.shape
-        Yt, Yp = (torch.zeros(B, T, b.y.shape[1], dtype=b.y.dtype) for _ in range(2))
+        z = lambda: torch.zeros(B, T, b.y.shape[1], dtype=b.y.dtype, device=b.y.device)
+        Yt, Yp = z(), z()
         Yt[b.sel_t], Yp[b.sel_prev] = b.y, b.y
         Y2 = torch.cat([Yt, Yp], -1)
         return Y2.flatten(0, 1) if b.full else Y2[b.mask]
@@ -245,8 +251,9 @@ class ProbeCollector:
         it, ip = b.ids[b.sel_t] % self.B, b.ids[b.sel_prev] % self.B + self.B
         idx, y = torch.stack([it, ip], 1), b.y.double()
         ia, ib = idx[:, [0, 0, 1, 1]].reshape(-1), idx[:, [0, 1, 0, 1]].reshape(-1)
-        s = self._stats(split, "token ids", None, F)
-        s.xx.index_put_((ia, ib), torch.ones(len(ia), dtype=torch.float64), accumulate=True)  # O(n), not O(F²)
+        s = self._stats(split, "token ids", None, F, device=y.device)
+        ones = torch.ones(len(ia), dtype=torch.float64, device=y.device)
+        s.xx.index_put_((ia, ib), ones, accumulate=True)  # O(n), not O(F²)
         s.xy.index_add_(0, it, y).index_add_(0, ip, y)
         s.n += len(y); s.sx += torch.bincount(it, minlength=F) + torch.bincount(ip, minlength=F)
         s.sy += y.sum(0); s.yy += (y*y).sum(0)
@@ -259,8 +266,10 @@ class ProbeCollector:
         if name == "random x_t": return b.rand_hs[layer][b.sel_t]
         if name == "position": return torch.nn.functional.one_hot(b.sel_t.nonzero()[:, 1], self.T).float()
         if name == "token ids":
-            F = 2*self.B; x = torch.zeros(len(b.y), F)
-            x[torch.arange(len(x)), b.ids[b.sel_t] % self.B] = 1; x[torch.arange(len(x)), b.ids[b.sel_prev] % self.B + self.B] = 1
+            F, dev = 2*self.B, b.y.device
+            x, rows = torch.zeros(len(b.y), F, device=dev), torch.arange(len(b.y), device=dev)
+            x[rows, b.ids[b.sel_t] % self.B] = 1
+            x[rows, b.ids[b.sel_prev] % self.B + self.B] = 1
             return x
         mu, P = self.pca[layer]
         z = (b.hs[layer][b.sel_t].float() - mu) @ P
@@ -271,7 +280,9 @@ class ProbeCollector:
         for l in range(self.n_hs):
             x = torch.cat([bb.hs[l][bb.sel_t] for bb in self.buf]).double()
             mu, d = x.mean(0), x.shape[1]
-            e, V = map(torch.from_numpy, scipy.linalg.eigh(torch.cov(x.T).numpy(), subset_by_index=[d - self.k, d - 1]))
+            cov = torch.cov(x.T).cpu().numpy()
+            eig = scipy.linalg.eigh(cov, subset_by_index=[d - self.k, d - 1])
+            e, V = (torch.from_numpy(a).to(x.device) for a in eig)
             P = V.flip(1) / e.flip(0).clamp_min(1e-12).sqrt()
             self.pca[l] = (mu.float(), P.float())
         buf, self.buf = self.buf, []
@@ -282,7 +293,7 @@ class ProbeCollector:
             for name in (f"pca{self.k}", f"pca{self.k}+quad"):
                 x = self.features(b, name, l)
                 self._finite(x, name, l)
-                self._stats(split, name, l, x.shape[1]).update(x, b.y)
+                self._stats(split, name, l, x.shape[1], device=x.device).update(x, b.y)
 
     @property
     def generic(self)->list:
@@ -299,7 +310,8 @@ class ProbeCollector:
             x = self.features(b, name, l).float()
             self._finite(x, name, l)
             if name == "random x_t" and (name, l) not in self.shift: self.shift[name, l] = x.mean(0)
-            self._stats(split, name, l, x.shape[1], self.shift.get((name, l))).update(x, b.y, self.gram_dtype)
+            st = self._stats(split, name, l, x.shape[1], self.shift.get((name, l)), x.device)
+            st.update(x, b.y, self.gram_dtype)
         self._token_onehot(split, b)
         if not self.pca:
             if split == "train" and sum(int(bb.sel_t.sum()) for bb in self.buf) < self.pca_tokens: self.buf.append(b); return
@@ -322,10 +334,10 @@ class ProbeCollector:
         "Add a test batch: squared errors of every probe, summed per test document."
         D, y = self.n_test_docs, b.y[:, :2].double()
         if not self.test:
-            z = lambda *s: torch.zeros(*s, dtype=torch.float64)
+            z = lambda *s: torch.zeros(*s, dtype=torch.float64, device=y.device)
             self.test = dict(n=z(D), sy=z(D, 2), syy=z(D, 2), sse={k: z(D, 8) for k in self.probes})
         t = self.test
-        t["n"].index_add_(0, b.doc, torch.ones(len(y), dtype=torch.float64))
+        t["n"].index_add_(0, b.doc, torch.ones(len(y), dtype=torch.float64, device=y.device))
         t["sy"].index_add_(0, b.doc, y); t["syy"].index_add_(0, b.doc, y*y)
         for (name, l), (W, c, shift) in self.probes.items():
             p = (self.features(b, name, l).double() - shift.double()) @ W + c
@@ -347,8 +359,9 @@ class ProbeCollector:
                 meta.append(dict(features=name + (", shuffled y" if shuf else ""), layer=l, target=tgt, fit=fit,
                                  ridge_alpha=float(self.alphas[name, l][j % 4]) if fit == "ridge" else 0.))
                 cols.append((e[keep, j], j % 2))
-        E = torch.stack([c for c, _ in cols], 1).numpy(); ti = [k for _, k in cols]
-        SY, SYY, N = sy[:, ti].numpy(), syy[:, ti].numpy(), n.numpy()
+        E = torch.stack([c for c, _ in cols], 1).cpu().numpy()
+        ti = [k for _, k in cols]
+        SY, SYY, N = sy[:, ti].cpu().numpy(), syy[:, ti].cpu().numpy(), n.cpu().numpy()
         r2 = lambda w: 1 - (w @ E)/((w @ SYY) - (w @ SY)**2/(w @ N)[..., None])
         counts = np.random.default_rng(seed).multinomial(len(N), np.full(len(N), 1/len(N)), size=n_boot).astype(float)
         boot = r2(counts)
@@ -394,7 +407,7 @@ def prepare_windows(tokenizer, docs, length:int=128, max_tokens:int|None=None, f
     _check_fractions(fractions)
     w = token_windows(tokenizer, docs, length, min_length=3)
     if max_tokens:
-        ntok = pd.Series(w.attention_mask.sum(1).numpy()).groupby(np.array(w.doc_ids)).sum()
+        ntok = pd.Series(w.attention_mask.sum(1).cpu().numpy()).groupby(np.array(w.doc_ids)).sum()
         order = ntok.index[np.random.default_rng(seed).permutation(len(ntok))]
         keep = set(order[:int(np.searchsorted(ntok[order].cumsum().values, max_tokens)) + 1])
         rows = [i for i, d in enumerate(w.doc_ids) if d in keep]
@@ -420,8 +433,11 @@ def _batch(model, rand, w, rows, doc_index, shuffle:torch.Generator|None)->Batch
                              "model weights, or load it in float32.")
         rhs = None if rand is None else tuple(h.cpu() for h in rand(input_ids=ids.to(dev), attention_mask=am.to(dev),
                                                                       output_hidden_states=True, logits_to_keep=1).hidden_states)
-    if shuffle is not None: y = torch.cat([y, y[torch.randperm(len(y), generator=shuffle)]], 1)
-    doc = torch.tensor([doc_index.get(w.doc_ids[r], -1) for r in rows])[:, None].expand_as(mask)[:, 1:][mask[:, 1:]]
+    # a CPU batch by design (hidden states and targets were moved there above); a CPU-drawn shuffle
+    if shuffle is not None:
+        y = torch.cat([y, y[torch.randperm(len(y), generator=shuffle).to(y.device)]], 1)
+    doc = torch.tensor([doc_index.get(w.doc_ids[r], -1) for r in rows], device=mask.device)
+    doc = doc[:, None].expand_as(mask)[:, 1:][mask[:, 1:]]
     return Batch(hs, ids, mask, y, doc, rhs)
 
 # %% ../nbs/10_probe.ipynb #e88ff530

@@ -18,6 +18,7 @@ from sklearn.metrics import adjusted_mutual_info_score
 from .updates import FactoredUpdate, Layout
 from .sae import LowRankSAE, SAETrainer, codes, evaluate, _key
 from .lmrl import GRPORun, TOLS, Batch, answer_logprobs, make_prompt, stop_ids
+from .utils import _device_of
 
 # %% ../nbs/41_shards_lm.ipynb #b7fd1cb1
 def reward_curves(run:GRPORun)->pd.DataFrame:
@@ -28,11 +29,15 @@ def reward_curves(run:GRPORun)->pd.DataFrame:
 def target_logprobs(model, tok, prompts:list, targets:list)->torch.Tensor:
     "Mean log-probability per token of `' ' + target + newline` after each prompt (teacher forcing)."
     tok.padding_side = "left"
+    dev = _device_of(model)
     enc = tok([p + " " + y + "\n" for p, y in zip(prompts, targets)], return_tensors="pt", padding=True, add_special_tokens=False)
-    n_ans = torch.tensor([len(tok(" " + y + "\n", add_special_tokens=False).input_ids) for y in targets])
+    enc = enc.to(dev)
+    n_ans = [len(tok(" " + y + "\n", add_special_tokens=False).input_ids) for y in targets]
     T = enc.input_ids.shape[1]
-    ans = (torch.arange(T)[None] >= (T - n_ans)[:, None]).long()
-    return answer_logprobs(model, Batch(enc.input_ids, enc.attention_mask, ans, torch.zeros(len(targets), dtype=torch.long), []))
+    first = T - torch.tensor(n_ans, device=dev)  # each row's first answer position
+    ans = (torch.arange(T, device=dev)[None] >= first[:, None]).long()
+    episode = torch.zeros(len(targets), dtype=torch.long, device=dev)
+    return answer_logprobs(model, Batch(enc.input_ids, enc.attention_mask, ans, episode, []))
 
 def eval_prompts(tasks:dict, n_eval:int=8, n_shot:int=3, seed:int=0)->pd.DataFrame:
     "Held-out queries (each task's last `n_eval`), one few-shot prompt each."
@@ -44,9 +49,10 @@ def eval_prompts(tasks:dict, n_eval:int=8, n_shot:int=3, seed:int=0)->pd.DataFra
 def eval_tasks(model, tok, tasks:dict, n_eval:int=8, n_shot:int=3, seed:int=0, max_new_tokens:int=6)->pd.DataFrame:
     "Greedy-answer reward and target log-probability on held-out queries, one row per query."
     df = eval_prompts(tasks, n_eval, n_shot, seed)
-    df["logp"] = target_logprobs(model, tok, df.prompt.tolist(), df.target.tolist()).numpy()
+    df["logp"] = target_logprobs(model, tok, df.prompt.tolist(), df.target.tolist()).cpu().numpy()
     tok.padding_side = "left"
     enc = tok(df.prompt.tolist(), return_tensors="pt", padding=True, add_special_tokens=False)
+    enc = enc.to(_device_of(model))
     out = model.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens, eos_token_id=stop_ids(tok), pad_token_id=tok.pad_token_id)
     df["answer"] = tok.batch_decode(out[:, enc.input_ids.shape[1]:], skip_special_tokens=True)
     df["reward"] = [tasks[t].reward(a, y) for t, a, y in zip(df.task, df.answer, df.target)]
@@ -84,14 +90,17 @@ def live_updates(run:GRPORun)->tuple:
 def fit_sae(data:FactoredUpdate, layout:Layout, n_latents:int=64, k:int=4, rank:int=1, steps:int=200,
             batch:int=16, lr:float=3e-3, seed:int=0)->LowRankSAE:
     "Train a signed TopK `LowRankSAE` offline on stored factored updates."
-    sae = LowRankSAE(layout, n_latents, k, rank, seed=seed); sae.set_scale(data)
+    sae = LowRankSAE(layout, n_latents, k, rank, seed=seed)  # on CPU (seeded), then to the data
+    sae.to(data.tensors()[0].device)
+    sae.set_scale(data)
     SAETrainer(sae, lr=lr, seed=seed).fit(data, steps, batch)
     return sae
 
 def pca_heldout_fvu(G:torch.Tensor, train, test, ns=(1, 2, 4, 8, 16, 32))->pd.DataFrame:
     "Held-out FVU of PCA with n components fitted on `train`, from the Gram matrix alone (linear-kernel PCA)."
     G = G.double(); Gtt, Gst, Gss = G[np.ix_(train, train)], G[np.ix_(test, train)], G[np.ix_(test, test)]
-    n = len(train); J = torch.eye(n, dtype=G.dtype) - 1.0 / n
+    n = len(train)
+    J = torch.eye(n, dtype=G.dtype, device=G.device) - 1.0 / n
     lam, A = torch.linalg.eigh(J @ Gtt @ J); lam, A = lam.flip(0), A.flip(1)
     Gst_c = Gst - Gtt.mean(0, keepdim=True) - Gst.mean(1, keepdim=True) + Gtt.mean()    # <x_s - mu, x_a - mu>
     ok = int((lam > lam[0] * 1e-10).sum())
@@ -103,9 +112,10 @@ def pca_heldout_fvu(G:torch.Tensor, train, test, ns=(1, 2, 4, 8, 16, 32))->pd.Da
 
 def gram_embedding(G:torch.Tensor)->np.ndarray:
     "Coordinates whose inner products are the centred Gram matrix: the exact Euclidean geometry of the updates."
-    n = G.shape[0]; J = torch.eye(n, dtype=torch.float64) - 1.0 / n
+    n = G.shape[0]
+    J = torch.eye(n, dtype=torch.float64, device=G.device) - 1.0 / n
     lam, A = torch.linalg.eigh(J @ G.double() @ J); lam, A = lam.flip(0).clamp(min=0), A.flip(1)
-    return (A * lam.sqrt()).numpy()
+    return (A * lam.sqrt()).cpu().numpy()
 
 def fvu_vs_l0(data:FactoredUpdate, layout:Layout, train, test, ks=(1, 2, 4, 8, 16, 32), n_latents:int=64,
               rank:int=1, steps:int=200, seed:int=0, G=None)->pd.DataFrame:
@@ -128,7 +138,8 @@ def cluster_scores(labels, clusters)->dict:
 def alignment_table(C:torch.Tensor, E:np.ndarray, labels, seed:int=0)->pd.DataFrame:
     "Purity/AMI with task labels: SAE (strongest latent) against k-means and PCA on the same updates, and a shuffled control."
     labels = np.asarray(labels); K = len(set(labels))
-    sae_c = C.abs().argmax(1).numpy(); n_sae = len(set(sae_c))
+    sae_c = C.abs().argmax(1).cpu().numpy()
+    n_sae = len(set(sae_c))
     km = lambda k: KMeans(k, n_init=10, random_state=seed).fit_predict(E)
     pca_c = np.abs(E[:, :K]).argmax(1) * 2 + (np.take_along_axis(E[:, :K], np.abs(E[:, :K]).argmax(1)[:, None], 1)[:, 0] > 0)
     rows = [("SAE: strongest latent", sae_c), (f"k-means, k={K} (tasks)", km(K)), (f"k-means, k={n_sae} (as SAE)", km(n_sae)),
@@ -161,14 +172,14 @@ def neuron_energy(sae:LowRankSAE, i:int)->pd.Series:
         e = ((A @ (B.T @ B)) * A).sum(1) if m.group(2) != "down" else ((B @ (A.T @ A)) * B).sum(1)
         acc[int(m.group(1))] = acc.get(int(m.group(1)), 0) + e
     if not acc: return pd.Series(dtype=float)
-    s = pd.concat({l: pd.Series(v.numpy()) for l, v in sorted(acc.items())})
+    s = pd.concat({l: pd.Series(v.cpu().numpy()) for l, v in sorted(acc.items())})
     return s / s.sum()
 
 def shard_table(sae:LowRankSAE, C:torch.Tensor, tasks, top:int=3)->pd.DataFrame:
     "One row per latent that fires: how often, its majority task and purity, code sign, and what its decoder touches."
     tasks = np.asarray(tasks); rows = []
     for i in range(C.shape[1]):
-        act = (C[:, i] != 0).numpy()
+        act = (C[:, i] != 0).cpu().numpy()
         if not act.any(): continue
         vc = pd.Series(tasks[act]).value_counts()
         en = decoder_energy(sae, i); t = max(en, key=en.get); ne = neuron_energy(sae, i).nlargest(top)
@@ -184,7 +195,7 @@ def unit(d:dict)->dict:
 
 def random_direction(shapes:dict, seed:int=0, rank:int=1)->dict:
     "A random unit direction that is rank-`rank` in every matrix (the shape of a rank-1 shard)."
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)  # CPU draws, the same anywhere; `intervene` moves them
     return unit({n: torch.randn(m, rank, generator=g) @ torch.randn(k, rank, generator=g).T for n, (m, k) in shapes.items()})
 
 def mean_direction(data:FactoredUpdate)->dict:
@@ -195,12 +206,13 @@ def mean_direction(data:FactoredUpdate)->dict:
 def intervene(run:GRPORun, directions:dict, alpha:float, prompts:pd.DataFrame)->pd.DataFrame:
     "Change of mean target log-prob per task at θ ± α·d for each unit direction d (θ restored after each)."
     def score():
-        lp = target_logprobs(run.model, run.tok, prompts.prompt.tolist(), prompts.target.tolist()).numpy()
+        lp = target_logprobs(run.model, run.tok, prompts.prompt.tolist(), prompts.target.tolist())
+        lp = lp.cpu().numpy()
         return pd.Series(lp).groupby(prompts.task.values).mean()
     base, keep, rows = score(), {n: p.detach().clone() for n, p in run.params.items()}, []
     for dn, d in directions.items():
         for s in (-1, 1):
-            for n, p in run.params.items(): p.add_(d[n].to(p.dtype), alpha=s * alpha)
+            for n, p in run.params.items(): p.add_(d[n].to(p.device, p.dtype), alpha=s * alpha)
             rows += [dict(direction=dn, s=s, task=t, dlogp=float(v - base[t])) for t, v in score().items()]
             for n, p in run.params.items(): p.copy_(keep[n])
     return pd.DataFrame(rows)

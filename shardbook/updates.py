@@ -153,7 +153,8 @@ class FactoredUpdate:
         return FactoredUpdate._fast({n: (f(u), f(v)) for n, (u, v) in self.factors.items()}, {n: f(d) for n, d in self.dense.items()})
     def scale(self, c):
         "Multiply update b by `c[b]` (or all by a float)."
-        c = torch.as_tensor(c, dtype=self.tensors()[0].dtype).expand(len(self))
+        t0 = self.tensors()[0]
+        c = torch.as_tensor(c, dtype=t0.dtype, device=t0.device).expand(len(self))
         return FactoredUpdate({n: (u * c[:, None, None], v) for n, (u, v) in self.factors.items()},
                               {n: d * c.view(-1, *[1] * (d.ndim - 1)) for n, d in self.dense.items()})
     def sq_norms(self)->Tensor:
@@ -312,7 +313,7 @@ def _write_chunk(path, n_done, pending):
     ups, steps, labels = zip(*pending)
     i = max([int(p.name[6:-12]) for p in path.glob('chunk_*.safetensors')], default=-1) + 1
     dest, tmp = path / f'chunk_{i:06d}.safetensors', path / f'.chunk_{i:06d}.tmp'
-    try:
+    try:  # the updates were queued on CPU (DiskStore.add); steps and labels join them in the file
         save_file({'updates': torch.stack(ups), 'steps': torch.tensor(steps), 'labels': torch.tensor(labels)},
                   str(tmp))
         os.replace(tmp, dest)
@@ -368,7 +369,10 @@ class DiskStore:
             if not self.dropped: warnings.warn(f"DiskStore cap of {self.cap} bytes reached at step {step}; later updates are dropped")
             self.dropped += 1; return
         self.width = w
-        self._pending.append((update.detach().reshape(-1).float(), step, label)); self.nbytes += nb; self.count += 1
+        flat = update.detach().reshape(-1).float().cpu()  # queued on CPU: it is going to disk
+        self._pending.append((flat, step, label))
+        self.nbytes += nb
+        self.count += 1
         if len(self._pending) >= self.chunk: self.flush()
     def flush(self):
         "Write queued updates as one chunk (atomically)."
@@ -429,7 +433,9 @@ class UpdateBuffer:
     def _stack(self, its):
         us = [u for u, _, _ in its]
         X = FactoredUpdate.cat(us) if isinstance(us[0], FactoredUpdate) else torch.stack(us)
-        return X, torch.tensor([s for _, s, _ in its]), torch.tensor([l for _, _, l in its])
+        dev = X.tensors()[0].device if isinstance(X, FactoredUpdate) else X.device
+        steps = torch.tensor([s for _, s, _ in its], device=dev)
+        return X, steps, torch.tensor([l for _, _, l in its], device=dev)
     def all(self)->tuple:
         "(updates, steps, labels) currently held, in buffer order."
         if not self.items: raise ValueError("the buffer is empty")
@@ -438,5 +444,6 @@ class UpdateBuffer:
         "(updates, steps, labels) of `n` held updates drawn uniformly with replacement."
         if not self.items: raise ValueError("the buffer is empty")
         _need_int('n', n, todo="pass how many updates to draw")
+        # drawn on CPU (a CPU generator draws the same on every device); only Python ints leave
         idx = torch.randint(len(self.items), (n,), generator=generator).tolist()
         return self._stack([self.items[i] for i in idx])

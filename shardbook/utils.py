@@ -35,6 +35,11 @@ def _need_pos(name:str, v, todo:str="", zero_ok:bool=False)->float:
     if not math.isfinite(v) or v < 0 or (v == 0 and not zero_ok): raise ValueError(f"{name} must be {kind}, got {v!r}{tail}")
     return float(v)
 
+def _device_of(model)->torch.device:
+    "Where `model`'s weights live: its first parameter's device (CPU if it has no parameters)."
+    p = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    return p.device if p is not None else torch.device("cpu")
+
 # %% ../nbs/02_utils.ipynb #80be06aa
 def upsert_csv(
     df:pd.DataFrame,          # new rows
