@@ -253,6 +253,7 @@ class RLConfig:
     sae_steps: int = 2             # SAE optimizer steps per RL step
     sae_batch: int = 16
     sae_lr: float = 3e-3
+    sae_bias: bool = True          # the online SAE learns a decoder bias (shardbook.sae's default)
     seed: int = 0
     def __post_init__(self):
         "Refuse settings that cannot train (or that would train nothing) before any model work."
@@ -331,7 +332,7 @@ class GRPORun:
         self.sae = None
         if cfg.sae_latents:  # built on CPU (seeded), then moved to where the updates will be
             self.sae = LowRankSAE(self.layout, cfg.sae_latents, cfg.sae_k, cfg.sae_rank,
-                                  seed=cfg.seed)
+                                  seed=cfg.seed, bias=cfg.sae_bias)
             self.sae.to(_device_of(model))
         self.trainer = SAETrainer(self.sae, lr=cfg.sae_lr, seed=cfg.seed) if self.sae else None
     def n_params(self)->int: return sum(p.numel() for p in self.params.values())

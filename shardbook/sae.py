@@ -639,14 +639,14 @@ def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
 # %% ../nbs/31_sae.ipynb #8eb9d455
 def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
     "Write the SAE (and optionally its trainer's optimizer state, settings and step) to one safetensors file."
-    ts = {f"sae.{k}": v.detach().contiguous() for k, v in sae.state_dict().items()}
+    ts = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
     meta = dict(kind=type(sae).__name__, config=json.dumps(sae.config))
     if getattr(sae, 'layout', None) is not None: meta['layout'] = sae.layout.to_json()
     if trainer is not None:
         names = {id(p): i for i, p in enumerate(sae.parameters())}
         for p, st in trainer.opt.state.items():
             for k, v in st.items():
-                ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v).detach().clone().contiguous()
+                ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v, device=p.device).detach().cpu().clone().contiguous()
         meta['trainer'] = json.dumps(trainer.config | dict(step=trainer.step))
     save_file(ts, str(path), metadata=meta)
 

@@ -20,9 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # the *_like factories and x.new_* inherit x's device (and dtype): they need no device=
 FACTORIES = {"zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand",
              "randint", "randperm", "tensor", "as_tensor"}
-SKIP = {
-    "sae.py",  # fixed in the SAE rewrite (issue 15)
-}
+SKIP = set()
 ALLOWED = {  # (module, function) -> why it may create tensors on the default device (CPU)
     ("texts", "token_windows"):
         "a CPU dataset of token ids from Python lists; batches move to the model (probe._batch)",
@@ -34,6 +32,16 @@ ALLOWED = {  # (module, function) -> why it may create tensors on the default de
         "CPU generator draw (shuffled targets), moved with .to(y.device); a CPU batch by design",
     ("shards_lm", "random_direction"):
         "CPU generator draw (the same direction on every device); intervene moves it to p.device",
+    ("sae", "SAEBase._setup"): "constructor: buffers start on CPU and move with sae.to(device)",
+    ("sae", "DenseSAE.__init__"):
+        "constructor: weights drawn from a CPU generator (the same SAE on every machine), then sae.to(device)",
+    ("sae", "LowRankSAE.__init__"):
+        "constructor: weights drawn from a CPU generator (the same SAE on every machine), then sae.to(device)",
+    ("sae", "DenseSAE.init_from_data"): "CPU generator draw, moved with .to(X.device) on the next line",
+    ("sae", "LowRankSAE.init_from_data"): "CPU generator draw, turned into Python indices with .tolist()",
+    ("sae", "_rank_r"): "CPU generator draw (padding noise), moved with .to(t.device) on the same line",
+    ("sae", "SAETrainer.fit"): "CPU generator draw, turned into Python indices with .tolist()",
+    ("sae", "synthetic_updates"): "a CPU data generator (seeded, the same data everywhere): move its output",
     ("planted", "multilabel_f1"):
         "torch.as_tensor(M) keeps a tensor where it is (an array goes to CPU); A follows M.device",
 }
@@ -388,3 +396,38 @@ def test_planted_training_and_scores(dev):
     assert_on(freq, dev)
     A = torch.rand(12, 3, generator=torch.Generator().manual_seed(1)) > 0.5
     assert_close(multilabel_f1((C != 0).to(dev), A.numpy()), multilabel_f1(C != 0, A))
+
+
+def _sae_pair(kind, lay, seed=0):
+    from shardbook.sae import DenseSAE, LowRankSAE
+    if kind == "dense": return DenseSAE(lay.numel, 6, 2, layout=lay, batch_topk=True, seed=seed)
+    return LowRankSAE(lay, 6, 2, rank=2, signed=False, dead_after=8, seed=seed)
+
+@on_device
+@pytest.mark.parametrize("kind", ["dense", "lowrank"])
+def test_sae_train_eval_save_on_device(dev, kind, tmp_path):
+    "An SAE with bias, AuxK and the trainer's conventions trains, encodes, evaluates, saves and resumes on `dev`."
+    from shardbook.updates import FactoredUpdate, Layout
+    from shardbook.sae import SAETrainer, codes, evaluate, save_sae, load_sae
+    lay = Layout.from_named({"W1": (7, 5), "b1": (7,), "W2": (3, 7)})
+    g = torch.Generator().manual_seed(0)
+    fu = FactoredUpdate({n: (torch.randn(40, m, 3, generator=g), torch.randn(40, k, 3, generator=g))
+                         for n, (m, k) in [("W1", (7, 5)), ("W2", (3, 7))]},
+                        {"b1": torch.randn(40, 7, generator=g)})
+    data = fu if kind == "lowrank" else fu.to_flat(lay)
+    out = {}
+    for where in ("cpu", dev):
+        sae = _sae_pair(kind, lay).init_from_data(moved(data, where)).to(where)
+        tr = SAETrainer(sae, lr=1e-2, warmup=2)
+        tr.fit(moved(data, where), 6, batch_size=16)
+        C = codes(sae, moved(data, where))
+        assert_on([C] + list(sae.state_dict().values()), where)
+        save_sae(sae, tmp_path / f"{kind}.safetensors", tr)
+        sae2, tr2 = load_sae(tmp_path / f"{kind}.safetensors", with_trainer=True, device=where)
+        tr2.fit(moved(data, where), 2, batch_size=16)
+        assert_on(list(sae2.state_dict().values()), where)
+        out[str(where)] = (C, evaluate(sae, moved(data, where)), sae.state_dict())
+    (c0, e0, s0), (c1, e1, s1) = out["cpu"], out[str(dev)]
+    assert_close(c1, c0, tol=1e-3)
+    assert_close(s1, s0, tol=1e-3)
+    assert e1["fvu"] == pytest.approx(e0["fvu"], rel=1e-3)
