@@ -178,7 +178,9 @@ class DenseSAE(SAEBase):
         if self.b_dec is None: return x
         return x - (self.b_dec if live else self.b_dec.detach())
     def _init_bias(self, xs): self.b_dec.copy_(xs.mean(0))
-    def _preacts(self, x): return self._center(x) @ self.W_enc.T + self.b_enc
+    def _preacts(self, x):  # (x − b_dec) E^T without a centred copy of the batch
+        pre = x @ self.W_enc.T + self.b_enc
+        return pre if self.b_dec is None else pre - self.b_dec @ self.W_enc.T
     def _sse(self, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
         def Z(i, c):  # dense codes (B, n_latents): no (B, k, d) gather
             return c.new_zeros(len(i), self.n_latents).scatter_add(1, i, c)
@@ -567,13 +569,14 @@ class SAETrainer:
         self.opt.zero_grad(set_to_none=True)
         out['loss'].backward()
         params = [p for p in self.sae.parameters() if p.grad is not None]
-        if not all(bool(torch.isfinite(p.grad).all()) for p in params): self._fail("the gradients are NaN/inf", before)
+        gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))  # NaN/inf if any entry is
+        if not torch.isfinite(gnorm): self._fail("the gradients are NaN/inf", before)
         if not self.parallel_grads: self.sae.remove_parallel_grads()
         if self.clip is not None: torch.nn.utils.clip_grad_norm_(params, self.clip)
         for g in self.opt.param_groups: g['lr'] = self.lr_at(self.step)
         self.opt.step()
         self.sae.normalize_decoder()
-        if not all(bool(torch.isfinite(p).all()) for p in self.sae.parameters()):
+        if not torch.isfinite(sum(p.detach().sum() for p in self.sae.parameters())):  # a NaN/inf entry spreads
             self._fail("the weights became NaN/inf", before)
         r = {k: float(v.detach()) for k, v in out.items()}
         r['step'] = self.step
