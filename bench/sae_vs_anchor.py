@@ -21,8 +21,11 @@ Data sets:
 The anchor is not part of shardbook: fetch https://github.com/saprmarks/dictionary_learning and pass its folder;
 it needs `einops` (`pip install einops`, or `pip install -e '.[anchor]'`).
 
-    python bench/sae_vs_anchor.py --anchor /path/to/dictionary_learning            # all three (~30 min, 2 cores)
+    python bench/sae_vs_anchor.py --anchor /path/to/dictionary_learning --data planted,synthetic  # ~12 min
     python bench/sae_vs_anchor.py --anchor ... --data planted,synthetic --quick    # a smoke run
+    # LM: dense rows of 884,736 entries are ~1/940 in size, so the dense grid must be ~sqrt(357/d) smaller
+    python bench/sae_vs_anchor.py --anchor ... --data lm --seeds 2 --steps 180 --lrs 3e-5,1e-4 \
+        --lowrank-lrs 1e-3,3e-3 --init data      # ~25 min: ~2-3 s per dense step of 32 updates, one thread
 """
 import argparse, importlib, math, sys, time, types
 from pathlib import Path
@@ -165,7 +168,8 @@ def bench(name, X, lay, args, TopKTrainer, configs, lrs, steps, batch):
             makers["lowrank"] = lambda lr, s: Shardbook("lowrank", d, lay, L, k, lr, s, args.warmup, "random", Xtr)
         for key, make in makers.items():
             res = {}
-            for lr in lrs:
+            grid = args.lowrank_lrs if key == "lowrank" and args.lowrank_lrs else lrs
+            for lr in grid:
                 for s in range(args.seeds):
                     gb = torch.Generator().manual_seed(1000 + s)
                     batches = [torch.randint(ntr, (batch,), generator=gb) for _ in range(steps)]
@@ -173,7 +177,7 @@ def bench(name, X, lay, args, TopKTrainer, configs, lrs, steps, batch):
                     res[(lr, s)] = run_side(lambda: make(lr, s), Xtr, Xte, batches)
                     print(f"  {name} {L}/{k} {res[(lr, s)]['side']} lr {lr:g} seed {s}: train FVU "
                           f"{res[(lr, s)]['train FVU']:.4f}", file=sys.stderr, flush=True)
-            best = min(lrs, key=lambda lr: np.mean([res[(lr, s)]["train FVU"] for s in range(args.seeds)]))
+            best = min(grid, key=lambda lr: np.mean([res[(lr, s)]["train FVU"] for s in range(args.seeds)]))
             df = pd.DataFrame([res[(best, s)] for s in range(args.seeds)])
             ms = lambda c: f"{df[c].mean():.4f} ± {df[c].std(ddof=1):.4f}" if len(df) > 1 else f"{df[c].mean():.4f}"
             rows.append({"data": name, "latents/k": f"{L}/{k}", "side": df.side[0], "best lr": best,
@@ -208,17 +212,23 @@ def main():
     p.add_argument("--init", default="random,data", help="shardbook dense initialisations to run")
     p.add_argument("--lm-steps", type=int, default=64, help="GRPO steps of the LM run (12: the everyday run)")
     p.add_argument("--quick", action="store_true", help="1 seed, 1 learning rate, 100 steps")
+    p.add_argument("--lrs", default=None, help="learning rates, comma-separated (default 1e-3,3e-3,1e-2)")
+    p.add_argument("--lowrank-lrs", default=None, type=lambda v: [float(x) for x in v.split(",")],
+                   help="a separate grid for the low-rank SAE (its factors are not 1/sqrt(d)-sized like dense rows)")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default 600; a third of it for lm)")
     p.add_argument("--out", default=None, help="also write the table as CSV here")
     args = p.parse_args()
     torch.set_num_threads(1)
     TopKTrainer = load_anchor(args.anchor)
     lrs, steps = ([3e-3], 100) if args.quick else ([1e-3, 3e-3, 1e-2], 600)
     if args.quick: args.seeds = 1
+    if args.lrs: lrs = [float(v) for v in args.lrs.split(",")]
+    if args.steps: steps = args.steps
     rows = []
     for name in args.data.split(","):
         if name == "planted": X, lay, _ = planted_data(); cfg, st, b = [(5, 2), (32, 4)], steps, 128
         elif name == "synthetic": X, lay, _ = synthetic_data(); cfg, st, b = [(32, 4)], steps, 128
-        elif name == "lm": X, lay, _ = lm_data(args.lm_steps); cfg, st, b = [(32, 4)], steps // 3, 32
+        elif name == "lm": X, lay, _ = lm_data(args.lm_steps); cfg, st, b = [(32, 4)], steps // 3, 32  # 148 training updates
         else: sys.exit(f"unknown data set {name!r}: pass planted, synthetic and/or lm")
         print(f"{name}: {X.shape[0]} updates x {X.shape[1]} parameters", file=sys.stderr, flush=True)
         rows += bench(name, X, lay, args, TopKTrainer, cfg, lrs, st, b)
