@@ -4,12 +4,13 @@
 
 # %% ../nbs/02_utils.ipynb #ca8b59ea
 from __future__ import annotations
-import math, os, random
+import contextlib, math, os, random, shutil, sys, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, torch
+from filelock import FileLock, Timeout
 
 # %% auto #0
-__all__ = ['FIGURES', 'seed_everything', 'upsert_csv', 'mean_sd', 'versus', 'savefig']
+__all__ = ['LOCK_TIMEOUT_S', 'FIGURES', 'seed_everything', 'atomic_path', 'locked', 'upsert_csv', 'mean_sd', 'versus', 'savefig']
 
 # %% ../nbs/02_utils.ipynb #de2ee05c
 def seed_everything(seed:int=0):
@@ -39,6 +40,52 @@ def _device_of(model)->torch.device:
     "Where `model`'s weights live: its first parameter's device (CPU if it has no parameters)."
     p = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
     return p.device if p is not None else torch.device("cpu")
+
+# %% ../nbs/02_utils.ipynb #968bc4c6
+@contextlib.contextmanager
+def atomic_path(
+    dest,                 # the file or folder to (re)place
+    folder:bool=False,    # yield an empty temporary folder instead of a file path
+):
+    "Yield a temporary path beside `dest`; when the block succeeds it replaces `dest` in one rename, else it is removed."
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    prefix = f".{dest.name}.tmp"
+    if folder: tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=dest.parent))
+    else: tmp = dest.with_name(f"{prefix}{os.getpid()}")
+    try:
+        yield tmp
+        if folder and dest.is_dir():  # a folder cannot be replaced by rename: swap the old one out first
+            old = Path(tempfile.mkdtemp(prefix=prefix, dir=dest.parent))/"old"
+            os.replace(dest, old)
+            os.replace(tmp, dest)
+            shutil.rmtree(old.parent, ignore_errors=True)
+        else: os.replace(tmp, dest)
+    finally:
+        if folder: shutil.rmtree(tmp, ignore_errors=True)
+        else: Path(tmp).unlink(missing_ok=True)
+
+# %% ../nbs/02_utils.ipynb #45a9f07f
+LOCK_TIMEOUT_S = 3*3600  # default wait for another process's lock; `$SHARDBOOK_LOCK_TIMEOUT` overrides
+
+@contextlib.contextmanager
+def locked(lock, what:str):
+    "Hold file lock `lock` while making `what`; say so when another process holds it, and give up after a timeout."
+    env = os.environ.get("SHARDBOOK_LOCK_TIMEOUT") or LOCK_TIMEOUT_S
+    try: timeout = float(env)
+    except ValueError: raise ValueError(f"SHARDBOOK_LOCK_TIMEOUT must be seconds, got {env!r}") from None
+    lk = FileLock(str(lock))
+    try: lk.acquire(timeout=0)
+    except Timeout:
+        print(f"shardbook: another process is making {what}; waiting for its lock {lock} "
+              f"(up to {timeout:.0f} s, SHARDBOOK_LOCK_TIMEOUT)", file=sys.stderr, flush=True)
+        try: lk.acquire(timeout=timeout)
+        except Timeout: raise TimeoutError(
+            f"Gave up after {timeout:.0f} s waiting for the lock {lock}, held by another process making {what}. "
+            f"Wait for that process (`fuser {lock}` shows it) or stop it, then retry; set SHARDBOOK_LOCK_TIMEOUT "
+            "to wait longer.") from None
+    try: yield
+    finally: lk.release()
 
 # %% ../nbs/02_utils.ipynb #80be06aa
 def upsert_csv(
