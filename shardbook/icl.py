@@ -48,10 +48,11 @@ def check_tasks(
 def items_for(
     tasks, # task names
 )->pd.DataFrame:
-    "Items every task in `tasks` applies to, with an `item` column (countries if any task needs them, else words)."
+    "Items every task in `tasks` applies to, as an `item` column: ICL countries if a task needs them, else words."
     kinds = {TASKS[t][0] for t in check_tasks(tasks)} - {None}
     if kinds - {"country"}: raise ValueError(f"No item table for kinds {kinds}")
-    return countries("icl").rename(columns=dict(country="item")) if kinds else words("icl").rename(columns=dict(word="item"))
+    if kinds: return countries("icl").rename(columns=dict(country="item"))
+    return words("icl").rename(columns=dict(word="item"))
 
 def answer_table(
     tasks, # task names
@@ -70,7 +71,10 @@ def task_counts(
 )->np.ndarray:
     "Integer counts summing to `n` closest to n·D (largest-remainder rounding)."
     n = _need_int("n", n, lo=0)
-    d = as_dist(d); x = d * n; c = np.floor(x).astype(int); r = x - c
+    d = as_dist(d)
+    x = d * n
+    c = np.floor(x).astype(int)
+    r = x - c
     key = r + (rng.random(len(d)) * 1e-9 if rng is not None else -np.arange(len(d)) * 1e-12)
     c[np.argsort(-key)[: n - c.sum()]] += 1
     return c
@@ -87,7 +91,8 @@ def build_prompt(
     query:str=None,  # force this query item (must not be an example)
 )->dict:
     "A seeded prompt: text, query, per-task answers, and the actual task shares `D_prompt`."
-    tasks = check_tasks(tasks); d = as_dist(d)
+    tasks = check_tasks(tasks)
+    d = as_dist(d)
     if len(d) != len(tasks): raise ValueError(f"D has {len(d)} entries for {len(tasks)} tasks")
     items = items_for(tasks)
     n_examples = _need_int("n_examples", n_examples, lo=0)
@@ -320,7 +325,8 @@ class _Batch:
         m = real.long()
         pos = self.npos[:, None] + torch.arange(L, device=self.dev)[None]
         self.mask = torch.cat([self.mask, m], 1)
-        lens = m.sum(1); last = (lens - 1).clamp(min=0)
+        lens = m.sum(1)
+        last = (lens - 1).clamp(min=0)
         keep = torch.unique(last)  # the LM head only at each row's last real position
         out = self.model(x, past_key_values=self.cache, attention_mask=self.mask, position_ids=pos, use_cache=True,
                          logits_to_keep=keep)
@@ -370,9 +376,13 @@ def turn_taking(
             pr_ = torch.softmax(bt.logits.double() / temperature, -1).cpu().numpy()
             new = []
             for r in range(n_runs):
-                if done[r]: new.append([]); continue
+                if done[r]:
+                    new.append([])
+                    continue
                 c = np.searchsorted(np.cumsum(pr_[r]), rngs[r].random() * pr_[r].sum())
-                c = int(min(c, pr_.shape[1] - 1)); gen[r].append(c); new.append([c])
+                c = int(min(c, pr_.shape[1] - 1))
+                gen[r].append(c)
+                new.append([c])
                 if "\n" in tok.decode([c]) or c == tok.eos_token_id: done[r] = True
             bt.step(new)
             if done.all(): break
@@ -428,7 +438,7 @@ def urns_for(
     if not (turns.turn == 0).any(): raise ValueError("turns has no turn-0 rows (counts and P): give turn_taking's output")
     n_turns, out = int(turns.turn.max()), []
     for _, r in turns[turns.turn == 0].iterrows():
-        n = sum(r["counts"]); P = np.asarray(r["P"])
+        n, P = sum(r["counts"]), np.asarray(r["P"])
         wc = {t: c for t, c in zip(tasks, r["counts"]) if c > 0}
         wp = {t: n * p for t, p in zip(tasks, P)}
         if P.sum() < 1: wp["none"] = n * (1 - P.sum())
@@ -478,7 +488,8 @@ def slow_files(
 )->tuple:      # (calibration rows, turn rows) paths
     "Paths of `name`'s per-prompt calibration rows and turn-taking rows in `out_dir`."
     if not re.fullmatch(r"[\w.+-]+", str(name)): raise ValueError(
-        f"Model name {name!r} cannot name a file; pass a short name with --name (letters, digits, . + - _)")
+        f"Model name {name!r} cannot name a file; pass a short name with --name "
+        "(letters, digits, . + - _)")
     out = Path(out_dir)
     return out/f"icl_{name}_cal.csv", out/f"icl_{name}_turns.csv"
 
@@ -490,7 +501,8 @@ def seeds_done(
     def count(s):
         n = next(i for i in range(len(s) + 1) if i not in set(s))
         if n != s.nunique() or n != len(s): raise ValueError(
-            f"Seeds {sorted(s)[:10]}... are not 0..N-1 once each: remove the stray rows from the calibration file")
+            f"Seeds {sorted(s)[:10]}... are not 0..N-1 once each: "
+            "remove the stray rows from the calibration file")
         return n
     return cal.groupby(["D", "n_examples"]).seed.apply(count)
 
@@ -512,7 +524,8 @@ def slow_plan(
         level = min(level, prompts)
         for n in grid:
             for k in dists:
-                if done[k, n] < level: plan.append(dict(kind="cal", D=k, n=n, lo=done[k, n], hi=level))
+                if done[k, n] < level:
+                    plan.append(dict(kind="cal", D=k, n=n, lo=done[k, n], hi=level))
                 done[k, n] = max(done[k, n], level)
         if turns and level == min(step, prompts): plan.append(dict(kind="turns"))
     return plan
@@ -539,11 +552,12 @@ def run_slow(
     if plan: model, tok = load_lm(model_name)  # float32
     for p in tqdm(plan, desc=f"slow runs {name}"):
         if p["kind"] == "turns":
-            new = turn_records(model, tok, name, n_examples=turn_examples, n_turns=turns, n_runs=runs)
+            new = turn_records(model, tok, name, n_examples=turn_examples, n_turns=turns,
+                               n_runs=runs)
             with atomic_path(turns_f) as tmp: new.to_csv(tmp, index=False)
             continue
-        new = calibration(model, tok, {p["D"]: DISTS[p["D"]]}, [p["n"]], n_prompts=p["hi"] - p["lo"],
-                          seed=p["lo"], topk=False)
+        new = calibration(model, tok, {p["D"]: DISTS[p["D"]]}, [p["n"]],
+                          n_prompts=p["hi"] - p["lo"], seed=p["lo"], topk=False)
         cal = pd.concat([cal, new], ignore_index=True)
         with atomic_path(cal_f) as tmp: cal.to_csv(tmp, index=False)
     return plan
@@ -566,7 +580,8 @@ def assemble_slow(
         out.append(summarise(cal, name))
         upsert_csv(out[-1], results/"icl_kl.csv")
         if turns_f.exists():
-            upsert_csv(pd.read_csv(turns_f, keep_default_na=False), results/"icl_turns.csv", keys=("model",))
+            turn_rows = pd.read_csv(turns_f, keep_default_na=False)
+            upsert_csv(turn_rows, results/"icl_turns.csv", keys=("model",))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 # %% ../nbs/21_icl.ipynb #be6f104c
@@ -584,7 +599,7 @@ def icl_slow(
     turns:int=30,               # turns per conversation
     limit:int=None,             # stop after this many pieces (resume later)
 ):
-    "Run or resume the slow ICL runs of one model (`22_icl_claim`), then write its rows into the results tables."
+    "Run or resume the slow ICL runs of one model (`22_icl_claim`), then write its results tables."
     grid = [int(n) for n in str(grid).split(",")]
     run_slow(model_name, out_dir, name=name, prompts=prompts, step=step, grid=grid, runs=runs,
              turn_examples=turn_examples, turns=turns, limit=limit)
@@ -597,5 +612,5 @@ def icl_assemble(
     *names:str,                 # model names to assemble
     results:str="nbs/results",  # folder of the results tables
 ):
-    "Write the slow ICL runs' summaries and turn rows in `out_dir` into the results tables of `22_icl_claim`."
+    "Write the slow ICL runs' summaries and turn rows in `out_dir` into the results tables."
     return assemble_slow(out_dir, names, results)
