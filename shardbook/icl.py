@@ -4,128 +4,23 @@
 
 # %% ../nbs/21_icl.ipynb #de1b0a63
 from __future__ import annotations
-import copy
+import copy, re
+from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 from .urn import as_dist, kl_parts
-from .utils import _need_int, _device_of
+from fastcore.script import call_parse
+from .models import load_lm
+from .tasks import countries, words
+from .utils import _need_int, _device_of, atomic_path, upsert_csv
 
 # %% auto #0
-__all__ = ['TASKS', 'SIX_TASKS', 'D1', 'D2', 'D3', 'DISTS', 'TURN_COLS', 'countries', 'words', 'check_tasks', 'items_for',
-           'answer_table', 'task_counts', 'format_example', 'build_prompt', 'answer_ids', 'score_naive',
-           'score_answers', 'top_lines', 'prompt_metrics', 'calibration', 'summarise', 'classify', 'turn_taking',
-           'turn_shares', 'urn_turns', 'urns_for', 'collapse_table', 'turn_records']
-
-# %% ../nbs/21_icl.ipynb #fe350de4
-_COUNTRIES = """\
-country|capital|language|continent
-France|Paris|French|Europe
-Germany|Berlin|German|Europe
-Italy|Rome|Italian|Europe
-Spain|Madrid|Spanish|Europe
-Portugal|Lisbon|Portuguese|Europe
-Poland|Warsaw|Polish|Europe
-Greece|Athens|Greek|Europe
-Sweden|Stockholm|Swedish|Europe
-Norway|Oslo|Norwegian|Europe
-Finland|Helsinki|Finnish|Europe
-Denmark|Copenhagen|Danish|Europe
-Netherlands|Amsterdam|Dutch|Europe
-Hungary|Budapest|Hungarian|Europe
-Austria|Vienna|German|Europe
-Romania|Bucharest|Romanian|Europe
-Ukraine|Kyiv;Kiev|Ukrainian|Europe
-Croatia|Zagreb|Croatian|Europe
-Serbia|Belgrade|Serbian|Europe
-Bulgaria|Sofia|Bulgarian|Europe
-Iceland|Reykjavik;Reykjavík|Icelandic|Europe
-Slovakia|Bratislava|Slovak|Europe
-Slovenia|Ljubljana|Slovenian;Slovene|Europe
-Lithuania|Vilnius|Lithuanian|Europe
-Latvia|Riga|Latvian|Europe
-Estonia|Tallinn|Estonian|Europe
-Albania|Tirana|Albanian|Europe
-Japan|Tokyo|Japanese|Asia
-China|Beijing|Chinese;Mandarin|Asia
-Thailand|Bangkok|Thai|Asia
-Vietnam|Hanoi|Vietnamese|Asia
-Indonesia|Jakarta|Indonesian|Asia
-Iran|Tehran|Persian;Farsi|Asia
-Mongolia|Ulaanbaatar;Ulan Bator|Mongolian|Asia
-Nepal|Kathmandu|Nepali|Asia
-Pakistan|Islamabad|Urdu|Asia
-Bangladesh|Dhaka|Bengali;Bangla|Asia
-Philippines|Manila|Filipino;Tagalog|Asia
-Malaysia|Kuala Lumpur|Malay|Asia
-Syria|Damascus|Arabic|Asia
-Iraq|Baghdad|Arabic|Asia
-Jordan|Amman|Arabic|Asia
-Lebanon|Beirut|Arabic|Asia
-Qatar|Doha|Arabic|Asia
-Oman|Muscat|Arabic|Asia
-Armenia|Yerevan|Armenian|Asia
-Uzbekistan|Tashkent|Uzbek|Asia
-Afghanistan|Kabul|Pashto;Dari|Asia
-Laos|Vientiane|Lao|Asia
-Cambodia|Phnom Penh|Khmer|Asia
-Egypt|Cairo|Arabic|Africa
-Morocco|Rabat|Arabic|Africa
-Kenya|Nairobi|Swahili;English|Africa
-Ethiopia|Addis Ababa|Amharic|Africa
-Nigeria|Abuja|English|Africa
-Ghana|Accra|English|Africa
-Senegal|Dakar|French|Africa
-Algeria|Algiers|Arabic|Africa
-Tunisia|Tunis|Arabic|Africa
-Libya|Tripoli|Arabic|Africa
-Sudan|Khartoum|Arabic|Africa
-Zimbabwe|Harare|English|Africa
-Zambia|Lusaka|English|Africa
-Angola|Luanda|Portuguese|Africa
-Mozambique|Maputo|Portuguese|Africa
-Mali|Bamako|French|Africa
-Somalia|Mogadishu|Somali|Africa
-Canada|Ottawa|English;French|North America
-Mexico|Mexico City|Spanish|North America
-Cuba|Havana|Spanish|North America
-Jamaica|Kingston|English|North America
-Honduras|Tegucigalpa|Spanish|North America
-Nicaragua|Managua|Spanish|North America
-Brazil|Brasilia;Brasília|Portuguese|South America
-Argentina|Buenos Aires|Spanish|South America
-Chile|Santiago|Spanish|South America
-Peru|Lima|Spanish|South America
-Colombia|Bogota;Bogotá|Spanish|South America
-Venezuela|Caracas|Spanish|South America
-Uruguay|Montevideo|Spanish|South America
-Ecuador|Quito|Spanish|South America
-Paraguay|Asuncion;Asunción|Spanish|South America
-Australia|Canberra|English|Oceania;Australia
-Fiji|Suva|English;Fijian|Oceania
-Samoa|Apia|Samoan|Oceania
-"""
-
-_WORDS = """apple banana cherry garden window river mountain pencil doctor castle
-dragon forest island jacket kitten ladder marble needle orange parrot
-quilt rocket silver tiger umbrella violin wagon yellow zebra basket
-candle dinner engine flower guitar hammer insect jungle kettle lemon
-mirror number ocean pillow rabbit saddle tomato valley winter butter""".split()
-
-def _split(s): return s.split(";")
-
-def countries()->pd.DataFrame:
-    "The country table: name, capital, language, continent, with alternatives as lists in `*_alt` columns."
-    rows = [l.split("|") for l in _COUNTRIES.strip().splitlines()]
-    df = pd.DataFrame(rows[1:], columns=rows[0])
-    for c in ("capital", "language", "continent"):
-        df[c + "_alt"] = df[c].map(lambda s: _split(s)[1:])
-        df[c] = df[c].map(lambda s: _split(s)[0])
-    return df
-
-def words()->pd.DataFrame:
-    "The word table: one common lowercase English noun per row."
-    return pd.DataFrame(dict(word=_WORDS))
+__all__ = ['TASKS', 'SIX_TASKS', 'D1', 'D2', 'D3', 'DISTS', 'TURN_COLS', 'check_tasks', 'items_for', 'answer_table',
+           'task_counts', 'format_example', 'build_prompt', 'answer_ids', 'score_naive', 'score_answers', 'top_lines',
+           'prompt_metrics', 'calibration', 'summarise', 'classify', 'turn_taking', 'turn_shares', 'urn_turns',
+           'urns_for', 'collapse_table', 'turn_records', 'slow_files', 'seeds_done', 'slow_plan', 'run_slow',
+           'assemble_slow', 'icl_slow', 'icl_assemble']
 
 # %% ../nbs/21_icl.ipynb #50583959
 def _col(c): return lambda r: (r[c], *r.get(c + "_alt", []))
@@ -153,10 +48,11 @@ def check_tasks(
 def items_for(
     tasks, # task names
 )->pd.DataFrame:
-    "Items every task in `tasks` applies to, with an `item` column (countries if any task needs them, else words)."
+    "Items every task in `tasks` applies to, as an `item` column: ICL countries if a task needs them, else words."
     kinds = {TASKS[t][0] for t in check_tasks(tasks)} - {None}
     if kinds - {"country"}: raise ValueError(f"No item table for kinds {kinds}")
-    return countries().rename(columns=dict(country="item")) if kinds else words().rename(columns=dict(word="item"))
+    if kinds: return countries("icl").rename(columns=dict(country="item"))
+    return words("icl").rename(columns=dict(word="item"))
 
 def answer_table(
     tasks, # task names
@@ -175,7 +71,10 @@ def task_counts(
 )->np.ndarray:
     "Integer counts summing to `n` closest to n·D (largest-remainder rounding)."
     n = _need_int("n", n, lo=0)
-    d = as_dist(d); x = d * n; c = np.floor(x).astype(int); r = x - c
+    d = as_dist(d)
+    x = d * n
+    c = np.floor(x).astype(int)
+    r = x - c
     key = r + (rng.random(len(d)) * 1e-9 if rng is not None else -np.arange(len(d)) * 1e-12)
     c[np.argsort(-key)[: n - c.sum()]] += 1
     return c
@@ -192,7 +91,8 @@ def build_prompt(
     query:str=None,  # force this query item (must not be an example)
 )->dict:
     "A seeded prompt: text, query, per-task answers, and the actual task shares `D_prompt`."
-    tasks = check_tasks(tasks); d = as_dist(d)
+    tasks = check_tasks(tasks)
+    d = as_dist(d)
     if len(d) != len(tasks): raise ValueError(f"D has {len(d)} entries for {len(tasks)} tasks")
     items = items_for(tasks)
     n_examples = _need_int("n_examples", n_examples, lo=0)
@@ -425,7 +325,8 @@ class _Batch:
         m = real.long()
         pos = self.npos[:, None] + torch.arange(L, device=self.dev)[None]
         self.mask = torch.cat([self.mask, m], 1)
-        lens = m.sum(1); last = (lens - 1).clamp(min=0)
+        lens = m.sum(1)
+        last = (lens - 1).clamp(min=0)
         keep = torch.unique(last)  # the LM head only at each row's last real position
         out = self.model(x, past_key_values=self.cache, attention_mask=self.mask, position_ids=pos, use_cache=True,
                          logits_to_keep=keep)
@@ -475,9 +376,13 @@ def turn_taking(
             pr_ = torch.softmax(bt.logits.double() / temperature, -1).cpu().numpy()
             new = []
             for r in range(n_runs):
-                if done[r]: new.append([]); continue
+                if done[r]:
+                    new.append([])
+                    continue
                 c = np.searchsorted(np.cumsum(pr_[r]), rngs[r].random() * pr_[r].sum())
-                c = int(min(c, pr_.shape[1] - 1)); gen[r].append(c); new.append([c])
+                c = int(min(c, pr_.shape[1] - 1))
+                gen[r].append(c)
+                new.append([c])
                 if "\n" in tok.decode([c]) or c == tok.eos_token_id: done[r] = True
             bt.step(new)
             if done.all(): break
@@ -533,7 +438,7 @@ def urns_for(
     if not (turns.turn == 0).any(): raise ValueError("turns has no turn-0 rows (counts and P): give turn_taking's output")
     n_turns, out = int(turns.turn.max()), []
     for _, r in turns[turns.turn == 0].iterrows():
-        n = sum(r["counts"]); P = np.asarray(r["P"])
+        n, P = sum(r["counts"]), np.asarray(r["P"])
         wc = {t: c for t, c in zip(tasks, r["counts"]) if c > 0}
         wp = {t: n * p for t, p in zip(tasks, P)}
         if P.sum() < 1: wp["none"] = n * (1 - P.sum())
@@ -575,3 +480,137 @@ def turn_records(
     tt = turn_taking(model, tok, DISTS[d_name], n_examples, n_turns=n_turns, n_runs=n_runs, seed=seed)
     rows = pd.concat([tt[tt.turn > 0].assign(source="model"), urns_for(tt, n_urns=n_urns, seed=seed)], ignore_index=True)
     return rows.assign(model=name, D=d_name, n_examples=n_examples).fillna({"query": "", "answer": ""})[TURN_COLS]
+
+# %% ../nbs/21_icl.ipynb #cf617820
+def slow_files(
+    out_dir,   # the slow-run folder
+    name:str,  # model name (the `model` column of the results)
+)->tuple:      # (calibration rows, turn rows) paths
+    "Paths of `name`'s per-prompt calibration rows and turn-taking rows in `out_dir`."
+    if not re.fullmatch(r"[\w.+-]+", str(name)): raise ValueError(
+        f"Model name {name!r} cannot name a file; pass a short name with --name "
+        "(letters, digits, . + - _)")
+    out = Path(out_dir)
+    return out/f"icl_{name}_cal.csv", out/f"icl_{name}_turns.csv"
+
+# %% ../nbs/21_icl.ipynb #0dd4d4e0
+def seeds_done(
+    cal:pd.DataFrame, # per-prompt rows (D, n_examples, seed)
+)->pd.Series:         # prompts done per (D, n_examples)
+    "Number of prompts done at each (D, n) point of `cal`: seeds 0..N-1, checked to have no gap."
+    def count(s):
+        n = next(i for i in range(len(s) + 1) if i not in set(s))
+        if n != s.nunique() or n != len(s): raise ValueError(
+            f"Seeds {sorted(s)[:10]}... are not 0..N-1 once each: "
+            "remove the stray rows from the calibration file")
+        return n
+    return cal.groupby(["D", "n_examples"]).seed.apply(count)
+
+# %% ../nbs/21_icl.ipynb #58bf9973
+def slow_plan(
+    cal:pd.DataFrame,    # per-prompt rows already done (D, n_examples, seed)
+    prompts:int,         # prompts per (D, n) point wanted
+    step:int,            # prompts per piece
+    grid:list,           # in-context example counts
+    turns:bool=True,     # add the turn-taking step after the first level
+    dists=DISTS,         # name -> D
+)->list:                 # dicts: kind 'cal' with D, n, lo, hi (seeds lo..hi-1), or kind 'turns'
+    "The pieces still missing, breadth first: every point to `step` prompts, then 2*`step`, ..."
+    prompts, step = _need_int("prompts", prompts), _need_int("step", step)
+    have = seeds_done(cal) if len(cal) else pd.Series(dtype=int)
+    done = {(k, n): int(have.get((k, n), 0)) for k in dists for n in grid}
+    plan = []
+    for level in range(step, prompts + step, step):
+        level = min(level, prompts)
+        for n in grid:
+            for k in dists:
+                if done[k, n] < level:
+                    plan.append(dict(kind="cal", D=k, n=n, lo=done[k, n], hi=level))
+                done[k, n] = max(done[k, n], level)
+        if turns and level == min(step, prompts): plan.append(dict(kind="turns"))
+    return plan
+
+# %% ../nbs/21_icl.ipynb #61c82b90
+def run_slow(
+    model_name:str,       # catalogue name, local HF folder or hub id
+    out_dir,              # folder for the per-prompt and turn rows; a rerun resumes from it
+    name:str=None,        # model name in the results (default: `model_name`)
+    prompts:int=100,      # prompts per (D, n) point
+    step:int=25,          # prompts per piece
+    grid=(6, 24, 60),     # in-context example counts
+    runs:int=16,          # turn-taking conversations (0: no turn-taking)
+    turn_examples:int=12, # in-context examples before turn-taking
+    turns:int=30,         # turns per conversation
+    limit:int=None,       # stop after this many pieces (None: all)
+)->list:                  # the pieces run
+    "Run, or resume, the slow calibration and turn-taking runs of one model into `out_dir`."
+    name = name or model_name
+    cal_f, turns_f = slow_files(out_dir, name)
+    cal = pd.read_csv(cal_f) if cal_f.exists() else pd.DataFrame()
+    plan = slow_plan(cal, prompts, step, list(grid), turns=runs > 0 and not turns_f.exists())
+    plan = plan if limit is None else plan[:limit]
+    if plan: model, tok = load_lm(model_name)  # float32
+    for p in tqdm(plan, desc=f"slow runs {name}"):
+        if p["kind"] == "turns":
+            new = turn_records(model, tok, name, n_examples=turn_examples, n_turns=turns,
+                               n_runs=runs)
+            with atomic_path(turns_f) as tmp: new.to_csv(tmp, index=False)
+            continue
+        new = calibration(model, tok, {p["D"]: DISTS[p["D"]]}, [p["n"]],
+                          n_prompts=p["hi"] - p["lo"], seed=p["lo"], topk=False)
+        cal = pd.concat([cal, new], ignore_index=True)
+        with atomic_path(cal_f) as tmp: cal.to_csv(tmp, index=False)
+    return plan
+
+# %% ../nbs/21_icl.ipynb #531f53e8
+def assemble_slow(
+    out_dir,                  # the slow-run folder
+    names:list,               # model names to assemble
+    results="nbs/results",    # folder of icl_kl.csv and icl_turns.csv
+)->pd.DataFrame:              # the summary rows written
+    "Upsert each model's calibration summary and turn rows from `out_dir` into the results tables."
+    results, out = Path(results), []
+    for name in names:
+        cal_f, turns_f = slow_files(out_dir, name)
+        if not cal_f.exists():
+            print(f"{name}: no calibration rows in {cal_f.parent} yet")
+            continue
+        cal = pd.read_csv(cal_f)
+        cal = cal[cal.seed < seeds_done(cal).min()]  # the same prompts 0..N-1 at every point
+        out.append(summarise(cal, name))
+        upsert_csv(out[-1], results/"icl_kl.csv")
+        if turns_f.exists():
+            turn_rows = pd.read_csv(turns_f, keep_default_na=False)
+            upsert_csv(turn_rows, results/"icl_turns.csv", keys=("model",))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+# %% ../nbs/21_icl.ipynb #be6f104c
+@call_parse
+def icl_slow(
+    model_name:str,             # catalogue name, local HF folder or hub id
+    out_dir:str,                # folder for the per-prompt and turn rows; a rerun resumes from it
+    results:str="nbs/results",  # folder of the results tables to write at the end
+    name:str=None,              # model name in the results (default: MODEL_NAME)
+    prompts:int=100,            # prompts per (D, n) point
+    step:int=25,                # prompts per piece
+    grid:str="6,24,60",         # in-context example counts, comma-separated
+    runs:int=16,                # turn-taking conversations (0: none)
+    turn_examples:int=12,       # in-context examples before turn-taking
+    turns:int=30,               # turns per conversation
+    limit:int=None,             # stop after this many pieces (resume later)
+):
+    "Run or resume the slow ICL runs of one model (`22_icl_claim`), then write its results tables."
+    grid = [int(n) for n in str(grid).split(",")]
+    run_slow(model_name, out_dir, name=name, prompts=prompts, step=step, grid=grid, runs=runs,
+             turn_examples=turn_examples, turns=turns, limit=limit)
+    return assemble_slow(out_dir, [name or model_name], results)
+
+# %% ../nbs/21_icl.ipynb #ef9534d2
+@call_parse
+def icl_assemble(
+    out_dir:str,                # the slow-run folder
+    *names:str,                 # model names to assemble
+    results:str="nbs/results",  # folder of the results tables
+):
+    "Write the slow ICL runs' summaries and turn rows in `out_dir` into the results tables."
+    return assemble_slow(out_dir, names, results)

@@ -92,7 +92,8 @@ def urn_limit(
     counts, # initial urn counts α
 )->pd.DataFrame:
     "Exact limit law of each task's share: Beta(α_i, Σα − α_i) mean, sd, mode and P(share > 0.9)."
-    a = as_counts(counts); s = a.sum()
+    a = as_counts(counts)
+    s = a.sum()
     rows = []
     for i, ai in enumerate(a):
         b = stats.beta(ai, s - ai)

@@ -4,6 +4,7 @@ from shardbook import icl
 from shardbook.icl import (SIX_TASKS, D1, D2, build_prompt, answer_ids, score_answers, score_naive, top_lines,
                            prompt_metrics, turn_taking, classify, answer_table, check_tasks, urns_for, collapse_table, _Batch)
 from shardbook.models import is_cached, model_dir
+from shardbook.tasks import countries, words
 
 @pytest.fixture(scope="module")
 def tok():
@@ -29,13 +30,13 @@ def test_unknown_task_and_repeats():
     with pytest.raises(ValueError, match="Repeated"): check_tasks(["upper", "upper"])
 
 def test_too_many_examples():
-    n_items = len(icl.countries())
+    n_items = len(countries("icl"))
     build_prompt(SIX_TASKS, D1, n_items - 1)  # all but the query: fine
     with pytest.raises(ValueError, match="distinct items"): build_prompt(SIX_TASKS, D1, n_items)
-    with pytest.raises(ValueError, match="distinct items"): build_prompt(["upper"], [1.], len(icl.words()))
+    with pytest.raises(ValueError, match="distinct items"): build_prompt(["upper"], [1.], len(words("icl")))
 
 def test_facts_and_distinct_answers():
-    c = icl.countries().set_index("country")
+    c = countries("icl").set_index("country")
     assert c.loc["Italy", "capital"] == "Rome" and c.loc["Peru", "continent"] == "South America"
     t = answer_table(SIX_TASKS)
     assert (t[t.task == "upper"].answer == t[t.task == "upper"].item.str.upper()).all()
@@ -44,7 +45,7 @@ def test_facts_and_distinct_answers():
 
 def test_word_tasks():
     pr = build_prompt(["first_letter", "last_letter", "upper"], [.5, .25, .25], 8, seed=2)
-    assert pr["query"] in set(icl.words().word) and pr["answers"][2] == pr["query"].upper()
+    assert pr["query"] in set(words("icl").word) and pr["answers"][2] == pr["query"].upper()
     assert sorted(pr["counts"]) == [2, 2, 4]
 
 def test_empty_answer_rejected(tok):
@@ -102,3 +103,80 @@ def test_turn_taking_rows_and_urns(tok, tiny):
     ct = collapse_table(pd.concat([tt[tt.turn > 0].assign(source="model"), u]))
     assert ct.collapsed.between(0, 1).all()
     with pytest.raises(ValueError, match="distinct items"): turn_taking(tiny, tok, D1, 60, n_turns=30)
+
+# --- slow runs from the command line (`shardbook-icl-slow`, `shardbook-icl-assemble`) on a tiny model
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    "A tiny random Llama with the character tokenizer, saved as a local model folder `load_lm` reads."
+    from shardbook.lmrl import tiny_tokenizer, tiny_llama
+    tk = tiny_tokenizer()
+    path = tmp_path_factory.mktemp("tiny_model")
+    tiny_llama(tk).save_pretrained(path)
+    tk.save_pretrained(path)
+    return path
+
+def run_entry(tmp_path, func:str, *args):
+    "Run `shardbook.icl.func` the way its console script does (a file that calls it with no arguments)."
+    import subprocess, sys
+    script = tmp_path/f"{func}.py"
+    script.write_text(f"import sys\nfrom shardbook.icl import {func}\nsys.exit({func}())\n")
+    return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True)
+
+SMALL = dict(prompts=3, step=2, grid="2,3", runs=2, turn_examples=2, turns=3)
+
+def test_icl_slow_resumes_and_assembles(tiny_dir, tmp_path):
+    from shardbook.icl import icl_slow, slow_files, calibration, summarise, DISTS
+    from shardbook.models import load_lm
+    out, res = tmp_path/"slow", tmp_path/"results"
+    part = icl_slow(str(tiny_dir), str(out), results=str(res), name="tiny", limit=4, **SMALL)
+    cal_f, turns_f = slow_files(out, "tiny")
+    assert len(pd.read_csv(cal_f)) == 4 * 2 and not turns_f.exists()  # 4 of 6 first-level pieces, 2 prompts each
+    test_part = pd.read_csv(res/"icl_kl.csv")
+    assert len(test_part) == 4  # only the points that have prompts are summarised
+    args = [a for k, v in SMALL.items() for a in (f"--{k.replace('_', '-')}", v)]
+    r = run_entry(tmp_path, "icl_slow", tiny_dir, out, "--results", res, "--name", "tiny", *args)  # resumes
+    assert r.returncode == 0, r.stderr
+    cal = pd.read_csv(cal_f)
+    assert len(cal) == 6 * 3 and turns_f.exists()
+    model, tok = load_lm(str(tiny_dir))  # the pieces together are the one-call run
+    whole = calibration(model, tok, DISTS, [2, 3], n_prompts=3, seed=0, topk=False)
+    key = ["D", "n_examples", "seed"]
+    pd.testing.assert_frame_equal(cal.sort_values(key).reset_index(drop=True),
+                                  whole.sort_values(key).reset_index(drop=True), check_dtype=False, atol=1e-9)
+    table = pd.read_csv(res/"icl_kl.csv")
+    assert len(table) == 6 and (table.n_prompts == 3).all() and set(table.model) == {"tiny"}
+    pd.testing.assert_frame_equal(table.drop(columns="topk_hits"), summarise(whole, "tiny").drop(columns="topk_hits"),
+                                  check_dtype=False, atol=1e-9)
+    turns = pd.read_csv(res/"icl_turns.csv", keep_default_na=False)
+    assert set(turns.source) == {"model", "urn_counts", "urn_P"} and turns[turns.source == "model"].turn.max() == 3
+    assert icl_slow(str(tiny_dir), str(out), results=str(res), name="tiny", **SMALL) is not None  # nothing left: no-op
+
+def test_icl_assemble_command(tiny_dir, tmp_path):
+    from shardbook.icl import run_slow, slow_files
+    out, res = tmp_path/"slow", tmp_path/"results"
+    run_slow(str(tiny_dir), out, name="tiny", prompts=2, step=1, grid=[2], runs=0)
+    run_slow(str(tiny_dir), out, name="tiny2", prompts=2, step=1, grid=[2], runs=0, limit=4)
+    cal2 = pd.read_csv(slow_files(out, "tiny2")[0])
+    cal2 = cal2[~((cal2.D == "D3") & (cal2.seed == 1))]  # tiny2 has 2 prompts at two points, 1 at the third
+    cal2.to_csv(slow_files(out, "tiny2")[0], index=False)
+    r = run_entry(tmp_path, "icl_assemble", out, "tiny", "tiny2", "absent", "--results", res)
+    assert r.returncode == 0, r.stderr
+    assert "absent: no calibration rows" in r.stdout
+    kl = pd.read_csv(res/"icl_kl.csv")
+    test = kl.groupby("model").n_prompts.agg(["min", "max", "size"])
+    assert test.loc["tiny"].tolist() == [2, 2, 3] and test.loc["tiny2"].tolist() == [1, 1, 3]
+    assert not (res/"icl_turns.csv").exists()
+
+def test_icl_slow_command_line(tmp_path):
+    r = run_entry(tmp_path, "icl_slow", "--help")
+    assert r.returncode == 0 and "--limit" in r.stdout and "resumes" in r.stdout
+    r = run_entry(tmp_path, "icl_slow", "smollm2-135m", tmp_path/"slow", "--name", "org/model")
+    assert r.returncode != 0 and "--name" in r.stderr
+
+def test_slow_bad_input(tmp_path):
+    from shardbook.icl import slow_files, slow_plan, seeds_done
+    with pytest.raises(ValueError, match="--name"): slow_files(tmp_path, "org/model")
+    with pytest.raises(ValueError, match="step must be a positive int"): slow_plan(pd.DataFrame(), 4, 0, [2])
+    gap = pd.DataFrame(dict(D="D1", n_examples=2, seed=[0, 2]))
+    with pytest.raises(ValueError, match="not 0..N-1"): seeds_done(gap)
