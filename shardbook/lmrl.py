@@ -6,20 +6,23 @@
 __all__ = ['COUNTRIES', 'WORDS', 'KINDS', 'TOLS', 'EVERYDAY', 'Task', 'make_tasks', 'make_prompt', 'tiny_tokenizer', 'tiny_llama',
            'n_layers_of', 'select_linears', 'set_trainable', 'stop_ids', 'Batch', 'sample_answers', 'answer_logprobs',
            'group_advantages', 'compress', 'episode_updates', 'RLConfig', 'same_run', 'changed_fractions',
-           'Interrupted', 'GRPORun', 'run_grpo', 'ckpt_path', 'lowrank', 'ShardCaptureCallback']
+           'Interrupted', 'GRPORun', 'run_grpo', 'ckpt_path', 'load_policy', 'grpo_cli', 'lowrank',
+           'ShardCaptureCallback']
 
-# %% ../nbs/40_lm_rl.ipynb #c7e407f1
+# %% ../nbs/40_lm_rl.ipynb #e68c6806
 import math, random, re, os, string, hashlib, json, difflib, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
+from fastcore.basics import patch, store_attr
+from fastcore.script import call_parse
 from transformers import TrainerCallback
-from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout
-from .utils import _need_int, _need_pos, _device_of
+from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, StepCapture
+from .utils import _need_int, _need_pos, _device_of, atomic_path
 from .sae import LowRankSAE, SAETrainer
 
-# %% ../nbs/40_lm_rl.ipynb #df6db73e
+# %% ../nbs/40_lm_rl.ipynb #8b6cd715
 COUNTRIES = [  # country, capital, continent
     ("France", "Paris", "Europe"), ("Italy", "Rome", "Europe"), ("Spain", "Madrid", "Europe"),
     ("Germany", "Berlin", "Europe"), ("Japan", "Tokyo", "Asia"), ("China", "Beijing", "Asia"),
@@ -39,6 +42,7 @@ WORDS = ["apple", "river", "stone", "cloud", "green", "house", "light", "music",
          "chair", "dream", "field", "glass", "heart", "money", "night", "ocean", "plant", "sound", "train", "world",
          "horse", "smile", "storm", "tiger", "candle", "garden", "window", "silver", "forest", "winter", "letter", "doctor"]
 
+# %% ../nbs/40_lm_rl.ipynb #a7473d4e
 def _sim(a, b): return difflib.SequenceMatcher(None, a, b).ratio()
 
 def _text_reward(ans, target, case=False):
@@ -60,9 +64,11 @@ class Task:
     case: bool = False   # exact match is case sensitive
     numeric: bool = False
     def reward(self, ans:str, target:str)->float:
+        "Reward of the first line of `ans` against `target`, in [0, 1]."
         ans = ans.split("\n")[0].strip()
         return _num_reward(ans, target) if self.numeric else _text_reward(ans, target, self.case)
 
+# %% ../nbs/40_lm_rl.ipynb #0dc60269
 def make_tasks(names=("capital", "continent", "upper", "next"))->dict:
     "The task bank: name -> `Task`."
     bank = dict(
@@ -77,15 +83,17 @@ def make_tasks(names=("capital", "continent", "upper", "next"))->dict:
     if bad: raise ValueError(f"unknown task(s) {bad}; choose from {sorted(bank)}")
     return {n: bank[n] for n in names}
 
+# %% ../nbs/40_lm_rl.ipynb #5027a572
 def make_prompt(task:Task, x:str, rng:random.Random, n_shot:int=3)->str:
     "A few-shot prompt `a -> b` lines from `task` (never the query) ending in `x ->`."
     _need_int('n_shot', n_shot, lo=0, todo="pass how many demonstrations to show")
     if n_shot > len(task.pairs) - 1:
-        raise ValueError(f"n_shot={n_shot} but task {task.name!r} has only {len(task.pairs) - 1} pairs besides the query: lower n_shot")
+        raise ValueError(f"n_shot={n_shot} but task {task.name!r} has only {len(task.pairs) - 1} "
+                         "pairs besides the query: lower n_shot")
     demos = rng.sample([p for p in task.pairs if p[0] != x], n_shot)
     return "".join(f"{a} -> {b}\n" for a, b in demos) + f"{x} ->"
 
-# %% ../nbs/40_lm_rl.ipynb #6b26a8ca
+# %% ../nbs/40_lm_rl.ipynb #dcdbe3f3
 def tiny_tokenizer():
     "A character-level tokenizer for tests: printable ASCII plus <pad>, <s>, </s>, <unk>."
     from tokenizers import Tokenizer, models, pre_tokenizers, decoders
@@ -95,33 +103,39 @@ def tiny_tokenizer():
     tk = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.Split(pattern="", behavior="isolated")
     tk.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+    return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="<pad>", bos_token="<s>",
+                                   eos_token="</s>", unk_token="<unk>")
 
+# %% ../nbs/40_lm_rl.ipynb #e6e40fd2
 def tiny_llama(tok, n_layers=2, d=32, d_ff=64, seed=0):
     "A tiny random `LlamaForCausalLM` from config, for tests and demos."
     from transformers import LlamaConfig, LlamaForCausalLM
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=d, intermediate_size=d_ff, num_hidden_layers=n_layers,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
-                      pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-                      tie_word_embeddings=True)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=d, intermediate_size=d_ff,
+                      num_hidden_layers=n_layers, num_attention_heads=4, num_key_value_heads=2,
+                      max_position_embeddings=256,
+                      pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                      eos_token_id=tok.eos_token_id, tie_word_embeddings=True)
     return LlamaForCausalLM(cfg).eval()
 
-# %% ../nbs/40_lm_rl.ipynb #52e78767
+# %% ../nbs/40_lm_rl.ipynb #0e0b0f51
 KINDS = dict(mlp=r"mlp\.(gate|up|down)_proj", attn=r"self_attn\.(q|k|v|o)_proj")
 
+# %% ../nbs/40_lm_rl.ipynb #a1a1b466
 def n_layers_of(model): return model.config.num_hidden_layers
 
+# %% ../nbs/40_lm_rl.ipynb #19b4f044
 def select_linears(model, kinds=("mlp",), layers=None)->dict:
-    "Name -> `nn.Linear` for the chosen kinds ('mlp', 'attn', 'all') in `layers` (None: all layers; negatives count from the end)."
+    "Name -> `nn.Linear` of `kinds` ('mlp', 'attn', 'all') in `layers` (None: all)."
     if isinstance(kinds, str): kinds = (kinds,)
     bad = [k for k in kinds if k not in (*KINDS, "all")]
     if bad: raise ValueError(f"unknown kind(s) {bad}; use 'mlp', 'attn' or 'all'")
     pat = "|".join(KINDS.values()) if "all" in kinds else "|".join(KINDS[k] for k in kinds)
-    L = n_layers_of(model)
-    if layers is not None and any(not -L <= l < L for l in layers):
-        raise ValueError(f"layers {list(layers)} out of range for a model with {L} layers (use 0..{L - 1} or -{L}..-1)")
-    keep = None if layers is None else {l % L for l in layers}
+    n_layers = n_layers_of(model)
+    if layers is not None and any(not -n_layers <= layer < n_layers for layer in layers):
+        raise ValueError(f"layers {list(layers)} out of range for a model with {n_layers} layers "
+                         f"(use 0..{n_layers - 1} or -{n_layers}..-1)")
+    keep = None if layers is None else {layer % n_layers for layer in layers}
     out = {}
     for name, m in model.named_modules():
         if not isinstance(m, nn.Linear) or not re.search(pat, name): continue
@@ -130,32 +144,37 @@ def select_linears(model, kinds=("mlp",), layers=None)->dict:
         out[name] = m
     if not out:
         names = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
-        raise ValueError(f"no nn.Linear matches kinds={kinds} layers={layers}; linear layers are e.g. {names[:6]}")
+        raise ValueError(f"no nn.Linear matches kinds={kinds} layers={layers}; "
+                         f"linear layers are e.g. {names[:6]}")
     return out
 
+# %% ../nbs/40_lm_rl.ipynb #9396ff5c
 def set_trainable(model, linears:dict):
     "Freeze every parameter except the weights of `linears`; return those weights by name."
     for p in model.parameters(): p.requires_grad_(False)
     for m in linears.values(): m.weight.requires_grad_(True)
     return {f"{n}.weight": m.weight for n, m in linears.items()}
 
-# %% ../nbs/40_lm_rl.ipynb #f6281718
+# %% ../nbs/40_lm_rl.ipynb #24fbd112
 def stop_ids(tok)->list:
     "Token ids whose text contains a newline (answers end there), plus eos."
     ids = [i for t, i in tok.get_vocab().items() if "\n" in tok.convert_tokens_to_string([t])]
     return sorted(set(ids + ([tok.eos_token_id] if tok.eos_token_id is not None else [])))
 
+# %% ../nbs/40_lm_rl.ipynb #cfa99067
 @dataclass
 class Batch:
     "Sampled answers for several prompts: sequences, masks, and which episode each row belongs to."
     input_ids: torch.Tensor       # (n_seq, T) left-padded prompt + answer
     attention_mask: torch.Tensor  # (n_seq, T)
-    answer_mask: torch.Tensor     # (n_seq, T) 1 on answer tokens (up to and including the stop token)
+    answer_mask: torch.Tensor     # (n_seq, T) 1 on answer tokens (up to and with the stop token)
     episode: torch.Tensor         # (n_seq,) episode index of each row
     texts: list                   # decoded answers
 
+# %% ../nbs/40_lm_rl.ipynb #a0d5c9a0
 @torch.no_grad()
-def sample_answers(model, tok, prompts:list, group_size:int=4, max_new_tokens:int=6, temperature:float=1.0)->Batch:
+def sample_answers(model, tok, prompts:list, group_size:int=4, max_new_tokens:int=6,
+                   temperature:float=1.0)->Batch:
     "Sample `group_size` answers to each prompt (left padding, stop at a newline)."
     if not len(prompts): raise ValueError("prompts is empty: pass at least one prompt")
     _need_int('group_size', group_size, todo="pass how many answers to sample per prompt")
@@ -164,11 +183,13 @@ def sample_answers(model, tok, prompts:list, group_size:int=4, max_new_tokens:in
     tok.padding_side = "left"
     enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     enc = enc.to(_device_of(model))
-    ids = enc.input_ids.repeat_interleave(group_size, 0); am = enc.attention_mask.repeat_interleave(group_size, 0)
+    ids = enc.input_ids.repeat_interleave(group_size, 0)
+    am = enc.attention_mask.repeat_interleave(group_size, 0)
     stops = stop_ids(tok)
-    out = model.generate(input_ids=ids, attention_mask=am, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
-                         max_new_tokens=max_new_tokens, eos_token_id=stops, pad_token_id=tok.pad_token_id)
-    P = ids.shape[1]; gen = out[:, P:]
+    out = model.generate(input_ids=ids, attention_mask=am, do_sample=True, temperature=temperature,
+                         top_k=0, top_p=1.0, max_new_tokens=max_new_tokens, eos_token_id=stops,
+                         pad_token_id=tok.pad_token_id)
+    gen = out[:, ids.shape[1]:]
     is_stop = torch.isin(gen, torch.tensor(stops, device=gen.device))
     after = (is_stop.cumsum(1) - is_stop.long()) > 0          # strictly after the first stop token
     ans_mask = (~after).long()
@@ -178,19 +199,24 @@ def sample_answers(model, tok, prompts:list, group_size:int=4, max_new_tokens:in
     ep = torch.arange(len(prompts), device=out.device).repeat_interleave(group_size)
     return Batch(out, full_am, answer_mask, ep, texts)
 
+# %% ../nbs/40_lm_rl.ipynb #2c52bc7d
 def answer_logprobs(model, b:Batch)->torch.Tensor:
     "Mean log-probability of each row's answer tokens, (n_seq,), differentiable."
     pos = (b.attention_mask.cumsum(1) - 1).clamp(min=0)
-    logits = model(input_ids=b.input_ids, attention_mask=b.attention_mask, position_ids=pos).logits[:, :-1].float()
+    logits = model(input_ids=b.input_ids, attention_mask=b.attention_mask, position_ids=pos).logits
+    logits = logits[:, :-1].float()
     lp = torch.log_softmax(logits, -1).gather(-1, b.input_ids[:, 1:, None])[..., 0]
     m = b.answer_mask[:, 1:].float()
     return (lp * m).sum(1) / m.sum(1).clamp(min=1)
 
-def group_advantages(rewards:torch.Tensor, episode:torch.Tensor, scale_std:bool=False)->torch.Tensor:
+# %% ../nbs/40_lm_rl.ipynb #582251ae
+def group_advantages(rewards:torch.Tensor, episode:torch.Tensor,
+                     scale_std:bool=False)->torch.Tensor:
     "GRPO advantage: reward minus the mean reward of its group (optionally over the group std)."
     if rewards.ndim != 1 or rewards.shape != episode.shape or not len(rewards):
-        raise ValueError(f"rewards and episode must be non-empty (n_seq,) vectors of one length, got "
-                         f"{tuple(rewards.shape)} and {tuple(episode.shape)}: one episode index per reward")
+        raise ValueError(f"rewards and episode must be non-empty (n_seq,) vectors of one length, "
+                         f"got {tuple(rewards.shape)} and {tuple(episode.shape)}: "
+                         "one episode index per reward")
     n = int(episode.max()) + 1
     sums = rewards.new_zeros(n).index_add_(0, episode, rewards)
     mean = sums / torch.bincount(episode, minlength=n)
@@ -201,7 +227,7 @@ def group_advantages(rewards:torch.Tensor, episode:torch.Tensor, scale_std:bool=
         adv = adv / (var[episode].sqrt() + 1e-4)
     return adv
 
-# %% ../nbs/40_lm_rl.ipynb #88aab05e
+# %% ../nbs/40_lm_rl.ipynb #da893c31
 def compress(U:torch.Tensor, V:torch.Tensor, rank:int|None=None):
     "Exact (rank=None) or truncated rank form of `U @ V.T`: returns (U', V', kept energy fraction)."
     if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank to keep")
@@ -214,20 +240,25 @@ def compress(U:torch.Tensor, V:torch.Tensor, rank:int|None=None):
     kept = (S[:r] ** 2).sum().item() / tot if tot > 0 else 1.0
     return (Qu @ (W[:, :r] * S[:r])).to(U.dtype), (Qv @ Zh[:r].T).to(V.dtype), kept
 
-def episode_updates(fu:FactoredUpdate, episode:torch.Tensor, rank:int|None=None, sign:float=-1.)->tuple:
-    "Merge per-sequence factors (from `LinearFactorCapture`) into one `FactoredUpdate` per episode, compressed to `rank`; also the mean kept energy."
+# %% ../nbs/40_lm_rl.ipynb #2d9f1f6a
+def episode_updates(fu:FactoredUpdate, episode:torch.Tensor, rank:int|None=None,
+                    sign:float=-1.)->tuple:
+    "One `FactoredUpdate` per episode from per-sequence factors, compressed to `rank`; kept energy."
     out, kept = [], []
     for e in range(int(episode.max()) + 1):
-        rows = (episode == e).nonzero()[:, 0]; fac = {}
+        rows = (episode == e).nonzero()[:, 0]
+        fac = {}
         for n, (U, V) in fu.factors.items():
-            u = sign * U[rows].permute(1, 0, 2).reshape(U.shape[1], -1)   # (m, G*T): one column per token
+            # (m, G*T): one column per token
+            u = sign * U[rows].permute(1, 0, 2).reshape(U.shape[1], -1)
             v = V[rows].permute(1, 0, 2).reshape(V.shape[1], -1)
-            u, v, k = compress(u.float(), v.float(), rank); kept.append(k)
+            u, v, k = compress(u.float(), v.float(), rank)
+            kept.append(k)
             fac[n] = (u[None], v[None])
         out.append(FactoredUpdate(fac))
     return out, float(np.mean(kept))
 
-# %% ../nbs/40_lm_rl.ipynb #6b430d58
+# %% ../nbs/40_lm_rl.ipynb #e426c797
 @dataclass
 class RLConfig:
     "Everything that defines a GRPO run with shard capture (its hash names the checkpoint)."
@@ -257,77 +288,109 @@ class RLConfig:
     seed: int = 0
     def __post_init__(self):
         "Refuse settings that cannot train (or that would train nothing) before any model work."
-        if not self.tasks: raise ValueError("tasks is empty: pass task names, e.g. ('capital', 'upper')")
+        if not self.tasks:
+            raise ValueError("tasks is empty: pass task names, e.g. ('capital', 'upper')")
         _need_int('steps', self.steps, lo=0, todo="pass how many GRPO steps to run")
-        _need_int('episodes_per_step', self.episodes_per_step, todo="pass how many prompts per step")
-        _need_int('group_size', self.group_size, lo=2, todo="GRPO's advantage is reward minus the group mean, so a "
-                  "group of 1 has advantage 0 and learns nothing; pass 2 or more answers per prompt")
+        _need_int('episodes_per_step', self.episodes_per_step,
+                  todo="pass how many prompts per step")
+        _need_int('group_size', self.group_size, lo=2,
+                  todo="GRPO's advantage is reward minus the group mean, so a group of 1 has "
+                  "advantage 0 and learns nothing; pass 2 or more answers per prompt")
         _need_int('max_new_tokens', self.max_new_tokens, todo="pass the longest answer in tokens")
         _need_pos('temperature', self.temperature, todo="pass a sampling temperature > 0, e.g. 1.0")
-        _need_int('n_shot', self.n_shot, lo=0, todo="pass how many demonstrations each prompt shows")
+        _need_int('n_shot', self.n_shot, lo=0,
+                  todo="pass how many demonstrations each prompt shows")
         _need_int('n_eval', self.n_eval, lo=0, todo="pass how many queries per task to hold out")
         _need_pos('lr', self.lr, todo="pass AdamW's learning rate, e.g. 5e-5")
         if self.capture_rank is not None:
-            _need_int('capture_rank', self.capture_rank, todo="pass None (exact) or the rank kept per tensor")
+            _need_int('capture_rank', self.capture_rank,
+                      todo="pass None (exact) or the rank kept per tensor")
         _need_pos('buffer_mb', self.buffer_mb, todo="pass the update buffer's budget in MiB")
-        _need_int('sae_latents', self.sae_latents, lo=0, todo="pass 0 (no online SAE) or the dictionary size")
-        if self.sae_latents:
-            _need_int('sae_k', self.sae_k, todo=f"pass the active latents per update, in 1..sae_latents={self.sae_latents}")
-            if self.sae_k > self.sae_latents:
-                raise ValueError(f"sae_k must be in 1..sae_latents={self.sae_latents}, got {self.sae_k}: lower sae_k or raise sae_latents")
-            _need_int('sae_rank', self.sae_rank, todo="pass the rank of each SAE latent per matrix")
-            _need_int('sae_steps', self.sae_steps, lo=0, todo="pass SAE steps per RL step")
-            _need_int('sae_batch', self.sae_batch, todo="pass the SAE batch size")
-            _need_pos('sae_lr', self.sae_lr, todo="pass the SAE's learning rate, e.g. 3e-3")
+        _need_int('sae_latents', self.sae_latents, lo=0,
+                  todo="pass 0 (no online SAE) or the dictionary size")
+        if self.sae_latents: self._check_sae()
+    def _check_sae(self):
+        "Refuse online-SAE settings that cannot train."
+        n_latents = self.sae_latents
+        _need_int('sae_k', self.sae_k,
+                  todo=f"pass the active latents per update, in 1..sae_latents={n_latents}")
+        if self.sae_k > n_latents:
+            raise ValueError(f"sae_k must be in 1..sae_latents={n_latents}, got {self.sae_k}: "
+                             "lower sae_k or raise sae_latents")
+        _need_int('sae_rank', self.sae_rank, todo="pass the rank of each SAE latent per matrix")
+        _need_int('sae_steps', self.sae_steps, lo=0, todo="pass SAE steps per RL step")
+        _need_int('sae_batch', self.sae_batch, todo="pass the SAE batch size")
+        _need_pos('sae_lr', self.sae_lr, todo="pass the SAE's learning rate, e.g. 3e-3")
     def key(self)->str:
         "Hash of every field but `steps`: runs that differ only in length share a trajectory."
         d = {k: v for k, v in asdict(self).items() if k != "steps"}
         return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
+# %% ../nbs/40_lm_rl.ipynb #b501b3b9
+@patch(cls_method=True)
+def from_dict(cls:RLConfig, d:dict)->RLConfig:
+    "The config stored as `asdict(cfg)` in a checkpoint (lists back to tuples)."
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+# %% ../nbs/40_lm_rl.ipynb #144fb2a1
 def same_run(a:RLConfig, b:RLConfig)->bool: return a.key() == b.key()
 
+# %% ../nbs/40_lm_rl.ipynb #54756422
 TOLS = (0.0, 1e-8, 1e-7, 1e-6, 1e-5)
 
 def changed_fractions(new:dict, old:dict, tols=TOLS)->dict:
-    "Fraction of entries with |new - old| > tol (fp32) for each tol, and the fraction whose bf16 values differ."
+    "Fraction of entries with |new - old| > tol (fp32) for each tol, and whose bf16 values differ."
     if set(new) != set(old):
-        raise ValueError(f"new and old must hold the same tensors: only in new {sorted(set(new) - set(old))[:3]}, "
-                         f"only in old {sorted(set(old) - set(new))[:3]}")
+        only_new, only_old = sorted(set(new) - set(old))[:3], sorted(set(old) - set(new))[:3]
+        raise ValueError(f"new and old must hold the same tensors: only in new {only_new}, "
+                         f"only in old {only_old}")
     n = sum(p.numel() for p in new.values())
-    out = {f"fp32>{t:g}": sum(int(((new[k] - old[k]).abs() > t).sum()) for k in new) / n for t in tols}
+    out = {f"fp32>{t:g}": sum(int(((new[k] - old[k]).abs() > t).sum()) for k in new) / n
+           for t in tols}
     out["bf16!="] = sum(int((new[k].bfloat16() != old[k].bfloat16()).sum()) for k in new) / n
     return out
 
+# %% ../nbs/40_lm_rl.ipynb #40688c3e
 class Interrupted(RuntimeError):
     "Raised by `run_grpo(..., interrupt_at=s)` to simulate a crash after step s."
 
+# %% ../nbs/40_lm_rl.ipynb #d2547074
 def _fingerprint(params:dict)->str:
-    "A cheap identity of weights: sha1 of every tensor's name and its first, middle and last 8 entries (fp32)."
+    "A cheap identity of weights: sha1 of names and first, middle, last 8 entries."
     h = hashlib.sha1()
     for nm in sorted(params):
-        t = params[nm].detach().reshape(-1); m = t.numel() // 2
-        h.update(nm.encode()); h.update(torch.cat([t[:8], t[m:m + 8], t[-8:]]).float().cpu().numpy().tobytes())
+        t = params[nm].detach().reshape(-1)
+        m = t.numel() // 2
+        h.update(nm.encode())
+        h.update(torch.cat([t[:8], t[m:m + 8], t[-8:]]).float().cpu().numpy().tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/40_lm_rl.ipynb #dc045732
 class GRPORun:
-    "A resumable GRPO run on an LM with per-episode factored update capture, an update buffer and an online low-rank SAE."
+    "A resumable GRPO run on an LM: per-episode factored updates, a buffer, an online SAE."
     def __init__(self, model, tok, cfg:RLConfig):
         self.model, self.tok, self.cfg = model, tok, cfg
         self.tasks = make_tasks(cfg.tasks)
         for t in self.tasks.values():
             if len(t.pairs) - cfg.n_eval < 1 or cfg.n_shot > len(t.pairs) - 1:
-                raise ValueError(f"task {t.name!r} has {len(t.pairs)} pairs: n_eval={cfg.n_eval} must leave 1 or more for "
-                                 f"training and n_shot={cfg.n_shot} must be under {len(t.pairs)}; lower them")
+                raise ValueError(f"task {t.name!r} has {len(t.pairs)} pairs: n_eval={cfg.n_eval} "
+                                 f"must leave 1 or more for training and n_shot={cfg.n_shot} "
+                                 f"must be under {len(t.pairs)}; lower them")
         self.linears = select_linears(model, cfg.kinds, cfg.layers)
         self.params = set_trainable(model, self.linears)
         self.shapes = {n: tuple(p.shape) for n, p in self.params.items()}
         self.opt = torch.optim.AdamW(self.params.values(), lr=cfg.lr, weight_decay=0.0)
+        # θ before and after every optimizer step, for the changed fractions (see `_record`)
+        self.capture = StepCapture(model, self.opt, patterns=list(self.params),
+                                   callback=self._record)
         self.theta0 = {n: p.detach().clone() for n, p in self.params.items()}
-        self.base = dict(model=cfg.model, fingerprint=_fingerprint(self.theta0))  # which base model the run starts from
+        # the base model the run starts from
+        self.base = dict(model=cfg.model, fingerprint=_fingerprint(self.theta0))
         self.layout = Layout.from_named(self.shapes)
         self.step_i, self.history, self.episodes, self.updates = 0, [], [], []
         self.buffer = UpdateBuffer(int(cfg.buffer_mb * 2 ** 20))
-        self.rng = random.Random(cfg.seed); torch.manual_seed(cfg.seed)
+        self.rng = random.Random(cfg.seed)
+        torch.manual_seed(cfg.seed)
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.sae = None
         if cfg.sae_latents:  # built on CPU (seeded), then moved to where the updates will be
@@ -335,125 +398,229 @@ class GRPORun:
                                   seed=cfg.seed, bias=cfg.sae_bias)
             self.sae.to(_device_of(model))
         self.trainer = SAETrainer(self.sae, lr=cfg.sae_lr, seed=cfg.seed) if self.sae else None
-    def n_params(self)->int: return sum(p.numel() for p in self.params.values())
-    def train_pairs(self, t): return self.tasks[t].pairs[:-self.cfg.n_eval]
-    def _pick(self):
-        "Tasks and queries for this step's episodes: tasks cycle in order, queries and demos are drawn at random."
-        names = list(self.tasks)
-        ts = [names[(self.step_i * self.cfg.episodes_per_step + i) % len(names)] for i in range(self.cfg.episodes_per_step)]
-        qs = [self.rng.choice(self.train_pairs(t)) for t in ts]
-        return ts, qs, [make_prompt(self.tasks[t], x, self.rng, self.cfg.n_shot) for t, (x, _) in zip(ts, qs)]
-    def step(self)->dict:
-        "One GRPO step: sample, reward, advantage, backward with capture, optimizer step, buffer and SAE update."
-        cfg, t0 = self.cfg, time.time()
-        ts, qs, prompts = self._pick()
-        self.model.eval()
-        b = sample_answers(self.model, self.tok, prompts, cfg.group_size, cfg.max_new_tokens, cfg.temperature)
-        eps_ = b.episode.tolist()
-        rewards = [self.tasks[ts[e]].reward(a, qs[e][1]) for e, a in zip(eps_, b.texts)]
-        R = torch.tensor(rewards, device=b.episode.device)
-        adv = group_advantages(R, b.episode, cfg.scale_std)
-        t1 = time.time()
-        with LinearFactorCapture(self.model, list(self.linears)) as cap:
-            lp = answer_logprobs(self.model, b)
-            loss = -(adv * lp).sum() / len(lp)
-            self.opt.zero_grad(); loss.backward()
-        eps, kept = episode_updates(cap.updates(), b.episode, cfg.capture_rank)
-        t2 = time.time()
-        before = {n: p.detach().clone() for n, p in self.params.items()}
-        self.opt.step()
-        after = {n: p.detach() for n, p in self.params.items()}
-        row = dict(step=self.step_i, reward=float(R.mean()), loss=float(loss.detach()), kept=kept)
-        row.update({f"step {k}": v for k, v in changed_fractions(after, before).items()})
-        row.update({f"cum {k}": v for k, v in changed_fractions(after, self.theta0).items()})
-        for e, t in enumerate(ts):
-            rr = R[b.episode == e]
-            self.episodes.append(dict(step=self.step_i, episode=len(self.episodes), task=t, query=qs[e][0], prompt=prompts[e],
-                                      reward=float(rr.mean()), reward_std=float(rr.std()),
-                                      answer=b.texts[int((b.episode == e).nonzero()[0])]))
-            live = bool((adv[b.episode == e] != 0).any())   # a group with equal rewards reinforces nothing
-            if cfg.keep_updates: self.updates.append(eps[e] if live else None)
-            if live: self.buffer.add(eps[e], step=self.step_i, label=list(self.tasks).index(t))
-        t3 = time.time()
-        if self.sae is not None and len(self.buffer): self._train_sae()
-        t4 = time.time()
-        row.update(t_sample=t1 - t0, t_backward=t2 - t1, t_opt=t3 - t2, t_sae=t4 - t3)
-        self.history.append(row); self.step_i += 1
-        return row
-    def _train_sae(self):
-        "A few SAE steps on random minibatches of the buffer."
-        for _ in range(self.cfg.sae_steps):
-            X, _, _ = self.buffer.sample(self.cfg.sae_batch, generator=self.gen)
-            self.trainer.train_step(X)
-    def state(self)->dict:
-        "Everything needed to continue the run exactly."
-        return dict(cfg=asdict(self.cfg), base=self.base, step=self.step_i, params={n: p.detach().clone() for n, p in self.params.items()},
-                    opt=self.opt.state_dict(), theta0=self.theta0, history=self.history, episodes=self.episodes,
-                    updates=self.updates, buffer=(list(self.buffer.items), self.buffer.nbytes, self.buffer.seen),
-                    rng=self.rng.getstate(), torch_rng=torch.get_rng_state(), gen=self.gen.get_state(),
-                    sae=self.sae.state_dict() if self.sae else None,
-                    trainer=(self.trainer.opt.state_dict(), self.trainer.step, self.trainer.log) if self.sae else None)
-    def save(self, path):
-        "Checkpoint atomically to `path` (torch.save)."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp"); torch.save(self.state(), tmp); os.replace(tmp, path)
-    @classmethod
-    def load(cls, path, model, tok, steps:int|None=None):
-        "Rebuild a run from a checkpoint onto `model` (the same base model it started from)."
-        s = torch.load(path, weights_only=False)
-        cfg = RLConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in s["cfg"].items()})
-        if steps is not None: cfg = replace(cfg, steps=steps)
-        r = cls(model, tok, cfg)
-        base = s.get("base") or dict(model=s["cfg"]["model"], fingerprint=_fingerprint(s["theta0"]))
-        if base["fingerprint"] != r.base["fingerprint"]:
-            raise ValueError(f"checkpoint {path} was made from base model {base['model']!r} (weights fingerprint "
-                             f"{base['fingerprint']}), but the model passed has fingerprint {r.base['fingerprint']}: "
-                             "pass that base model, freshly loaded, or use another checkpoint path")
-        with torch.no_grad():
-            for n, p in r.params.items(): p.copy_(s["params"][n])
-        r.opt.load_state_dict(s["opt"]); r.theta0 = s["theta0"]
-        r.step_i, r.history, r.episodes, r.updates = s["step"], s["history"], s["episodes"], s["updates"]
-        items, r.buffer.nbytes, r.buffer.seen = s["buffer"]; r.buffer.items.extend(items)
-        r.rng.setstate(s["rng"]); torch.set_rng_state(s["torch_rng"]); r.gen.set_state(s["gen"])
-        if r.sae:
-            r.sae.load_state_dict(s["sae"]); opt, r.trainer.step, r.trainer.log = s["trainer"]; r.trainer.opt.load_state_dict(opt)
-        return r
-    def restore_base(self):
-        "Put the subset weights back to their values before RL."
-        with torch.no_grad():
-            for n, p in self.params.items(): p.copy_(self.theta0[n])
 
-def run_grpo(model, tok, cfg:RLConfig, ckpt=None, every:int=4, interrupt_at:int|None=None, init=None,
-             progress:bool=True)->GRPORun:
-    "Run GRPO until `cfg.steps`, resuming from `ckpt` (or continuing a shorter run saved at `init`), checkpointing every `every` steps."
+# %% ../nbs/40_lm_rl.ipynb #70ff6756
+@patch
+def n_params(self:GRPORun)->int:
+    "Entries in the trainable subset."
+    return sum(p.numel() for p in self.params.values())
+
+# %% ../nbs/40_lm_rl.ipynb #385863dd
+@patch
+def train_pairs(self:GRPORun, task:str):
+    "The (query, answer) pairs of `task` used for training (all but the last `cfg.n_eval`)."
+    return self.tasks[task].pairs[:-self.cfg.n_eval]
+
+# %% ../nbs/40_lm_rl.ipynb #ab60978e
+@patch
+def _pick(self:GRPORun):
+    "This step's tasks (cycling in order), queries and prompts (queries and demos drawn at random)."
+    names, per_step = list(self.tasks), self.cfg.episodes_per_step
+    ts = [names[(self.step_i * per_step + i) % len(names)] for i in range(per_step)]
+    qs = [self.rng.choice(self.train_pairs(t)) for t in ts]
+    prompts = [make_prompt(self.tasks[t], x, self.rng, self.cfg.n_shot)
+               for t, (x, _) in zip(ts, qs)]
+    return ts, qs, prompts
+
+# %% ../nbs/40_lm_rl.ipynb #53c5682e
+@patch
+def _record(self:GRPORun, delta, step):
+    "`StepCapture`'s callback: fractions of the subset changed by this step, and since θ₀."
+    after = {"subset": self.capture.flat()}
+    by_step = changed_fractions(after, {"subset": self.capture.before})
+    since_start = changed_fractions(after, {"subset": self.capture.theta0})
+    self._changed = {**{f"step {k}": v for k, v in by_step.items()},
+                     **{f"cum {k}": v for k, v in since_start.items()}}
+
+# %% ../nbs/40_lm_rl.ipynb #ab1298a6
+@patch
+def _log_episodes(self:GRPORun, ts, qs, prompts, b:Batch, R, adv, eps):
+    "Log this step's episodes; keep and buffer the update of each live one."
+    for e, t in enumerate(ts):
+        rows = b.episode == e
+        rr = R[rows]
+        self.episodes.append(dict(step=self.step_i, episode=len(self.episodes), task=t,
+                                  query=qs[e][0], prompt=prompts[e], reward=float(rr.mean()),
+                                  reward_std=float(rr.std()),
+                                  answer=b.texts[int(rows.nonzero()[0])]))
+        live = bool((adv[rows] != 0).any())   # a group with equal rewards reinforces nothing
+        if self.cfg.keep_updates: self.updates.append(eps[e] if live else None)
+        if live: self.buffer.add(eps[e], step=self.step_i, label=list(self.tasks).index(t))
+
+# %% ../nbs/40_lm_rl.ipynb #6e4735bb
+@patch
+def step(self:GRPORun)->dict:
+    "One GRPO step: sample, reward, advantage, backward with capture, optimizer step, buffer, SAE."
+    cfg, t0 = self.cfg, time.time()
+    ts, qs, prompts = self._pick()
+    self.model.eval()
+    b = sample_answers(self.model, self.tok, prompts, cfg.group_size, cfg.max_new_tokens,
+                       cfg.temperature)
+    rewards = [self.tasks[ts[e]].reward(a, qs[e][1]) for e, a in zip(b.episode.tolist(), b.texts)]
+    R = torch.tensor(rewards, device=b.episode.device)
+    adv = group_advantages(R, b.episode, cfg.scale_std)
+    t1 = time.time()
+    with LinearFactorCapture(self.model, list(self.linears)) as cap:
+        lp = answer_logprobs(self.model, b)
+        loss = -(adv * lp).sum() / len(lp)
+        self.opt.zero_grad()
+        loss.backward()
+    eps, kept = episode_updates(cap.updates(), b.episode, cfg.capture_rank)
+    t2 = time.time()
+    self.opt.step()   # `self.capture` calls `_record` inside
+    row = dict(step=self.step_i, reward=float(R.mean()), loss=float(loss.detach()), kept=kept)
+    row.update(self._changed)
+    self._log_episodes(ts, qs, prompts, b, R, adv, eps)
+    t3 = time.time()
+    if self.sae is not None and len(self.buffer): self._train_sae()
+    t4 = time.time()
+    row.update(t_sample=t1 - t0, t_backward=t2 - t1, t_opt=t3 - t2, t_sae=t4 - t3)
+    self.history.append(row)
+    self.step_i += 1
+    return row
+
+# %% ../nbs/40_lm_rl.ipynb #a3fa87b4
+@patch
+def _train_sae(self:GRPORun):
+    "A few SAE steps on random minibatches of the buffer."
+    for _ in range(self.cfg.sae_steps):
+        X, _, _ = self.buffer.sample(self.cfg.sae_batch, generator=self.gen)
+        self.trainer.train_step(X)
+
+# %% ../nbs/40_lm_rl.ipynb #d4255dce
+@patch
+def state(self:GRPORun)->dict:
+    "Everything needed to continue the run exactly."
+    trainer = None
+    if self.sae: trainer = (self.trainer.opt.state_dict(), self.trainer.step, self.trainer.log)
+    return dict(cfg=asdict(self.cfg), base=self.base, step=self.step_i,
+                params={n: p.detach().clone() for n, p in self.params.items()},
+                opt=self.opt.state_dict(), theta0=self.theta0, history=self.history,
+                episodes=self.episodes, updates=self.updates,
+                buffer=(list(self.buffer.items), self.buffer.nbytes, self.buffer.seen),
+                rng=self.rng.getstate(), torch_rng=torch.get_rng_state(), gen=self.gen.get_state(),
+                sae=self.sae.state_dict() if self.sae else None, trainer=trainer)
+
+# %% ../nbs/40_lm_rl.ipynb #d6852c5d
+@patch
+def save(self:GRPORun, path):
+    "Checkpoint atomically to `path` (torch.save)."
+    with atomic_path(path) as tmp: torch.save(self.state(), tmp)
+
+# %% ../nbs/40_lm_rl.ipynb #f056ea64
+@patch(cls_method=True)
+def load(cls:GRPORun, path, model, tok, steps:int|None=None):
+    "Rebuild a run from a checkpoint onto `model` (the same base model it started from)."
+    s = torch.load(path, weights_only=False)
+    cfg = RLConfig.from_dict(s["cfg"])
+    if steps is not None: cfg = replace(cfg, steps=steps)
+    r = cls(model, tok, cfg)
+    base = s.get("base") or dict(model=s["cfg"]["model"], fingerprint=_fingerprint(s["theta0"]))
+    if base["fingerprint"] != r.base["fingerprint"]:
+        raise ValueError(f"checkpoint {path} was made from base model {base['model']!r} "
+                         f"(weights fingerprint {base['fingerprint']}), but the model passed has "
+                         f"fingerprint {r.base['fingerprint']}: pass that base model, freshly "
+                         "loaded, or use another checkpoint path")
+    with torch.no_grad():
+        for n, p in r.params.items(): p.copy_(s["params"][n])
+    r.opt.load_state_dict(s["opt"])
+    r.theta0 = s["theta0"]
+    r.capture.theta0 = r.layout.flatten(r.theta0).to(r.capture.theta0)
+    r.step_i, r.history = s["step"], s["history"]
+    r.episodes, r.updates = s["episodes"], s["updates"]
+    r.capture.step = r.step_i
+    items, r.buffer.nbytes, r.buffer.seen = s["buffer"]
+    r.buffer.items.extend(items)
+    r.rng.setstate(s["rng"])
+    torch.set_rng_state(s["torch_rng"])
+    r.gen.set_state(s["gen"])
+    if r.sae:
+        r.sae.load_state_dict(s["sae"])
+        opt, r.trainer.step, r.trainer.log = s["trainer"]
+        r.trainer.opt.load_state_dict(opt)
+    return r
+
+# %% ../nbs/40_lm_rl.ipynb #3dacc240
+@patch
+def restore_base(self:GRPORun):
+    "Put the subset weights back to their values before RL."
+    with torch.no_grad():
+        for n, p in self.params.items(): p.copy_(self.theta0[n])
+
+# %% ../nbs/40_lm_rl.ipynb #10035c5a
+def run_grpo(model, tok, cfg:RLConfig, ckpt=None, every:int=4, interrupt_at:int|None=None,
+             init=None, progress:bool=True)->GRPORun:
+    "Run GRPO to `cfg.steps` from `ckpt` (or a shorter run at `init`); save every `every` steps."
     _need_int('every', every, todo="pass how many steps between checkpoints")
     src = next((Path(p) for p in (ckpt, init) if p is not None and Path(p).exists()), None)
     if src is not None:
-        if not same_run(RLConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in torch.load(src, weights_only=False)["cfg"].items()}), cfg):
+        if not same_run(RLConfig.from_dict(torch.load(src, weights_only=False)["cfg"]), cfg):
             raise ValueError(f"checkpoint {src} was made with a different config; use another path")
         r = GRPORun.load(src, model, tok, steps=cfg.steps)
-        if r.step_i > cfg.steps: raise ValueError(f"checkpoint {src} is at step {r.step_i}, past cfg.steps={cfg.steps}")
+        if r.step_i > cfg.steps:
+            raise ValueError(f"checkpoint {src} is at step {r.step_i}, past cfg.steps={cfg.steps}")
     else: r = GRPORun(model, tok, cfg)
     bar = tqdm(total=cfg.steps, initial=r.step_i, disable=not progress, desc="GRPO")
     while r.step_i < cfg.steps:
-        r.step(); bar.update(1)
+        r.step()
+        bar.update(1)
         if ckpt is not None and (r.step_i % every == 0 or r.step_i == cfg.steps): r.save(ckpt)
-        if interrupt_at is not None and r.step_i == interrupt_at: bar.close(); raise Interrupted(f"interrupted after step {r.step_i}")
+        if interrupt_at is not None and r.step_i == interrupt_at:
+            bar.close()
+            raise Interrupted(f"interrupted after step {r.step_i}")
     bar.close()
     if r.step_i and not r.buffer.seen:
-        raise ValueError(f"no episode of the {len(r.episodes)} in {r.step_i} GRPO steps was live (every group's answers got "
-                         "equal rewards), so no update was captured and the SAE never trained: raise cfg.temperature or "
-                         "cfg.group_size, or choose tasks the model partly solves")
+        raise ValueError(f"no episode of the {len(r.episodes)} in {r.step_i} GRPO steps was live "
+                         "(every group's answers got equal rewards), so no update was captured and "
+                         "the SAE never trained: raise cfg.temperature or cfg.group_size, or "
+                         "choose tasks the model partly solves")
     return r
 
-EVERYDAY = RLConfig()   # smollm2-135m, MLP of the last 4 layers (10.6M parameters), 12 steps x 4 episodes x 4 answers
+# %% ../nbs/40_lm_rl.ipynb #1ddc9688
+# smollm2-135m, MLP of the last 4 layers (10.6M parameters), 12 steps x 4 episodes x 4 answers
+EVERYDAY = RLConfig()
 
-def ckpt_path(cfg:RLConfig)->Path:
-    "Where a run's checkpoint lives: `<shardbook cache>/lmrl/<key>-<steps>.pt`."
+# %% ../nbs/40_lm_rl.ipynb #272c1077
+def ckpt_path(cfg:RLConfig, folder=None)->Path:
+    "Where a run's checkpoint lives: `<folder>/<key>-<steps>.pt` (default `<cache>/lmrl`)."
     from shardbook.models import cache_dir
-    return cache_dir()/"lmrl"/f"{cfg.key()}-{cfg.steps}.pt"
+    return Path(folder if folder is not None else cache_dir()/"lmrl")/f"{cfg.key()}-{cfg.steps}.pt"
 
-# %% ../nbs/40_lm_rl.ipynb #a43c5af2
+# %% ../nbs/40_lm_rl.ipynb #be76c51f
+def load_policy(name:str):
+    "Model and tokenizer: a catalogue model (`load_lm`), or 'tiny' (a `tiny_llama`)."
+    if name == "tiny":   # 4 layers, so that `EVERYDAY`'s last-4-layer subset exists
+        tok = tiny_tokenizer()
+        return tiny_llama(tok, n_layers=4), tok
+    from shardbook.models import load_lm
+    return load_lm(name)
+
+# %% ../nbs/40_lm_rl.ipynb #f168376c
+@call_parse
+def grpo_cli(
+    model:str,              # catalogue name (`shardbook-fetch --list`), or 'tiny' for a quick try
+    steps:int=None,         # train until this many GRPO steps (required)
+    init_steps:int=None,    # continue the finished run of the same config at this step count
+    every:int=16,           # checkpoint every N steps (a checkpoint holds every update: 100s of MB)
+    threads:int=1,          # torch threads
+    out:str=None,           # checkpoint folder (default: `<cache>/lmrl`, where the notebooks look)
+):
+    "Train `EVERYDAY`'s GRPO run on `model` to `steps`, resuming from its checkpoint in `out`."
+    if steps is None:
+        raise ValueError("pass --steps N: the GRPO step count to train until, e.g. --steps 64")
+    torch.set_num_threads(threads)
+    cfg = replace(EVERYDAY, model=model, steps=steps)
+    ckpt = ckpt_path(cfg, out)
+    init = ckpt_path(replace(cfg, steps=init_steps), out) if init_steps else None
+    policy, tok = load_policy(cfg.model)
+    start = time.time()
+    run = run_grpo(policy, tok, cfg, ckpt=ckpt, init=init, every=every, progress=True)
+    live = sum(u is not None for u in run.updates)
+    print(f"{cfg.model}: {run.step_i} steps, {live} live of {len(run.updates)} episodes, "
+          f"wall {time.time() - start:.0f}s -> {ckpt}", flush=True)
+    return run
+
+# %% ../nbs/40_lm_rl.ipynb #96b4f4b6
 def lowrank(d:torch.Tensor, rank:int|None):
     "Truncated SVD factors (U, V) of a dense matrix with U @ V.T ~ d (rank=None: exact)."
     if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank to keep")
@@ -461,8 +628,9 @@ def lowrank(d:torch.Tensor, rank:int|None):
     r = len(S) if rank is None else min(rank, len(S))
     return (Uf[:, :r] * S[:r]).contiguous(), Vh[:r].T.contiguous()
 
+# %% ../nbs/40_lm_rl.ipynb #6aeaec13
 class ShardCaptureCallback(TrainerCallback):
-    "Capture each optimizer step's update of chosen `nn.Linear` weights inside a `transformers`/TRL `Trainer`, as rank-`rank` factors, with a buffer and an optional online SAE."
+    "Capture each optimizer step's update of chosen `nn.Linear` weights in a HF `Trainer`."
     def __init__(self,
         kinds=("mlp",),          # which linears: 'mlp', 'attn', 'all'
         layers=None,             # which layers (None: all; negatives count from the end)
@@ -475,38 +643,68 @@ class ShardCaptureCallback(TrainerCallback):
         keep:bool=True,          # keep every step's update in `self.updates`
         seed:int=0,
     ):
-        if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank kept per tensor per step")
+        if rank is not None:
+            _need_int('rank', rank, todo="pass None (exact) or the rank kept per tensor per step")
         _need_pos('buffer_mb', buffer_mb, todo="pass the update buffer's budget in MiB")
-        _need_int('sae_latents', sae_latents, lo=0, todo="pass 0 (no online SAE) or the dictionary size")
+        _need_int('sae_latents', sae_latents, lo=0,
+                  todo="pass 0 (no online SAE) or the dictionary size")
         if sae_latents:
-            _need_int('sae_k', sae_k, todo=f"pass the active latents per update, in 1..sae_latents={sae_latents}")
-            if sae_k > sae_latents: raise ValueError(f"sae_k must be in 1..sae_latents={sae_latents}, got {sae_k}: lower sae_k")
+            _need_int('sae_k', sae_k,
+                      todo=f"pass the active latents per update, in 1..sae_latents={sae_latents}")
+            if sae_k > sae_latents:
+                raise ValueError(f"sae_k must be in 1..sae_latents={sae_latents}, got {sae_k}: "
+                                 "lower sae_k")
             _need_int('sae_steps', sae_steps, lo=0, todo="pass SAE steps per optimizer step")
             _need_int('sae_batch', sae_batch, todo="pass the SAE batch size")
-        self.kinds, self.layers, self.rank, self.keep = kinds, layers, rank, keep
+        store_attr("kinds,layers,rank,keep,sae_steps,sae_batch,seed")
         self.buffer = UpdateBuffer(int(buffer_mb * 2 ** 20))
-        self.sae_args, self.sae_steps, self.sae_batch, self.seed = dict(n_latents=sae_latents, k=sae_k), sae_steps, sae_batch, seed
-        self.updates, self.steps, self.sae, self.trainer, self._before = [], [], None, None, None
+        self.sae_args = dict(n_latents=sae_latents, k=sae_k)
+        self.updates, self.steps = [], []
+        self.sae, self.trainer, self.capture, self._delta = None, None, None, None
         self.gen = torch.Generator().manual_seed(seed)
-    def on_train_begin(self, args, state, control, model=None, **kw):
-        self.linears = select_linears(model, self.kinds, self.layers)
-        self.layout = Layout.from_named({f"{n}.weight": m.weight for n, m in self.linears.items()})
-        if self.sae_args["n_latents"] and self.sae is None:
-            self.sae = LowRankSAE(self.layout, seed=self.seed, **self.sae_args)
-            self.sae.to(_device_of(model))  # built on CPU (seeded), then moved to the model
-            self.trainer = SAETrainer(self.sae, lr=3e-3, seed=self.seed)
-    def on_pre_optimizer_step(self, args, state, control, **kw):
-        self._before = {n: m.weight.detach().float().clone() for n, m in self.linears.items()}
-    def on_optimizer_step(self, args, state, control, **kw):
-        if not state.is_world_process_zero or self._before is None: return  # every process holds the same update
-        fac = {}
-        for n, m in self.linears.items():
-            U, V = lowrank(m.weight.detach().float() - self._before[n], self.rank)
-            fac[f"{n}.weight"] = (U[None], V[None])
-        upd, self._before = FactoredUpdate(fac), None
-        self.steps.append(state.global_step)
-        if self.keep: self.updates.append(upd)
-        if float(upd.sq_norms()[0]) == 0: return          # nothing moved (e.g. every reward in the batch equal)
-        self.buffer.add(upd, step=state.global_step)
-        if self.sae is not None:
-            for _ in range(self.sae_steps): self.trainer.train_step(self.buffer.sample(self.sae_batch, generator=self.gen)[0])
+
+# %% ../nbs/40_lm_rl.ipynb #08622541
+@patch
+def on_train_begin(self:ShardCaptureCallback, args, state, control, model=None, optimizer=None,
+                   **kwargs):
+    "Select the linears, hook a `StepCapture` on the trainer's optimizer, and build the online SAE."
+    self.linears = select_linears(model, self.kinds, self.layers)
+    self.layout = Layout.from_named({f"{n}.weight": m.weight for n, m in self.linears.items()})
+    if self.capture is not None: self.capture.remove()   # a second `train()` with the same callback
+    self.capture = None
+    if state.is_world_process_zero:   # every process holds the same update after the step
+        if optimizer is None:
+            raise ValueError("the trainer passed no optimizer to on_train_begin: "
+                             "ShardCaptureCallback needs a transformers Trainer (or TRL's)")
+        torch_opt = getattr(optimizer, "optimizer", optimizer)   # inside accelerate's wrapper
+        self.capture = StepCapture(model, torch_opt, patterns=self.layout.names,
+                                   callback=self._take)
+    if self.sae_args["n_latents"] and self.sae is None:
+        self.sae = LowRankSAE(self.layout, seed=self.seed, **self.sae_args)
+        self.sae.to(_device_of(model))  # built on CPU (seeded), then moved to the model
+        self.trainer = SAETrainer(self.sae, lr=3e-3, seed=self.seed)
+
+# %% ../nbs/40_lm_rl.ipynb #6bcd7b6e
+@patch
+def _take(self:ShardCaptureCallback, delta, step):
+    "`StepCapture`'s callback: hold this step's flat Δθ until `on_optimizer_step`."
+    self._delta = delta
+
+# %% ../nbs/40_lm_rl.ipynb #19382060
+@patch
+def on_optimizer_step(self:ShardCaptureCallback, args, state, control, **kwargs):
+    "Factor the step's Δθ per matrix, keep it, add it to the buffer and train the SAE."
+    if self._delta is None: return   # not the main process, or the optimizer skipped the step
+    deltas, self._delta = self.layout.split(self._delta), None
+    fac = {}
+    for n, d in deltas.items():
+        U, V = lowrank(d, self.rank)
+        fac[n] = (U[None], V[None])
+    upd = FactoredUpdate(fac)
+    self.steps.append(state.global_step)
+    if self.keep: self.updates.append(upd)
+    if float(upd.sq_norms()[0]) == 0: return   # nothing moved (e.g. all rewards equal)
+    self.buffer.add(upd, step=state.global_step)
+    if self.sae is None: return
+    for _ in range(self.sae_steps):
+        self.trainer.train_step(self.buffer.sample(self.sae_batch, generator=self.gen)[0])

@@ -256,7 +256,8 @@ class StepCapture:
         optimizer:torch.optim.Optimizer, # its optimizer (any torch.optim optimizer)
         patterns=None,                   # parameter globs, see `select_params`
         buffer=None,                     # an `UpdateBuffer` (or anything with `.add(update, step)`) to fill
-        callback=None,                   # called as callback(delta, step) after each step
+        callback=None,                   # called as callback(delta, step) after each step;
+                                         # `self.before` holds θ_before (flat) meanwhile
         keep=False,                      # also keep every Δθ in `self.deltas` (small models only)
     ):
         self.params = select_params(model, patterns)
@@ -268,15 +269,15 @@ class StepCapture:
                              "that select only parameters it updates")
         self.layout = Layout.from_named(self.params)
         self.buffer, self.callback, self.keep, self.deltas, self.step = buffer, callback, keep, [], 0
-        self.theta0 = self.flat(); self._before = None
+        self.theta0 = self.flat(); self.before = None
         self.hooks = [optimizer.register_step_pre_hook(self._pre), optimizer.register_step_post_hook(self._post)]
     @torch.no_grad()
     def flat(self)->Tensor:
         "Current selected parameters as one fp32 flat vector."
         return torch.cat([p.detach().reshape(-1).float() for p in self.params.values()])
-    def _pre(self, opt, args, kw): self._before = self.flat()
+    def _pre(self, opt, args, kw): self.before = self.flat()
     def _post(self, opt, args, kw):
-        delta = self.flat() - self._before
+        delta = self.flat() - self.before
         check_finite(delta, self.step, "optimizer-step update")
         if self.buffer is not None: self.buffer.add(delta, step=self.step)
         if self.callback is not None: self.callback(delta, self.step)

@@ -2,7 +2,7 @@
 
 Failure paths, exactness of the factored capture, resume-after-interrupt equality, and the TRL callback in a tiny CPU run.
 """
-import random, tempfile
+import random, sys, tempfile
 from dataclasses import replace
 import pytest, torch
 from shardbook.lmrl import (make_tasks, make_prompt, tiny_tokenizer, tiny_llama, select_linears, set_trainable,
@@ -127,3 +127,37 @@ def test_trl_callback_tiny_cpu_run(tmp_path):
         total = sum(u.factors[f"{n}.weight"][0][0] @ u.factors[f"{n}.weight"][1][0].T for u in cb.updates)
         torch.testing.assert_close(total, mod.weight.detach() - theta0[f"{n}.weight"], atol=1e-6, rtol=1e-5)
     assert cb.buffer.nbytes <= cb.buffer.budget
+
+def test_grpo_cli_trains_and_resumes_in_its_folder(tmp_path, monkeypatch, capsys):
+    "`shardbook-grpo tiny --steps 2 --out DIR`, then `--steps 3 --init-steps 2`: the second run continues the first."
+    from fastcore.script import parse_cli
+    from shardbook import lmrl
+    done = []
+    step = lmrl.GRPORun.step
+    monkeypatch.setattr(lmrl.GRPORun, "step", lambda self: done.append(self.step_i) or step(self))
+    def cli(*argv):
+        monkeypatch.setattr(sys, "argv", ["shardbook-grpo", *argv])
+        pargs, kwargs, _ = parse_cli(lmrl.grpo_cli.__wrapped__)
+        return lmrl.grpo_cli(*pargs, **kwargs)
+    short = cli("tiny", "--steps", "2", "--out", str(tmp_path), "--every", "1")
+    assert done == [0, 1]
+    cfg = replace(lmrl.EVERYDAY, model="tiny")
+    assert lmrl.ckpt_path(replace(cfg, steps=2), tmp_path).exists()
+    longer = cli("tiny", "--steps", "3", "--init-steps", "2", "--out", str(tmp_path))
+    assert done == [0, 1, 2]                                  # only the third step ran: it resumed
+    assert longer.episodes[:len(short.episodes)] == short.episodes and longer.step_i == 3
+    assert lmrl.ckpt_path(replace(cfg, steps=3), tmp_path).exists()
+    cli("tiny", "--steps", "3", "--out", str(tmp_path))       # rerun of a finished run: nothing to do
+    assert done == [0, 1, 2]
+    assert "tiny: 3 steps" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="--steps"): lmrl.grpo_cli("tiny", out=str(tmp_path))
+
+def test_checkpoint_written_before_the_step_capture_loads(tok, tmp_path):
+    "A checkpoint's format is `state()`'s dict; one written without the `capture` entry loads and continues."
+    r = run_grpo(tiny_llama(tok), tok, tiny_cfg(steps=2), ckpt=tmp_path/"a.pt", progress=False)
+    s = torch.load(tmp_path/"a.pt", weights_only=False)
+    assert set(s) == {"cfg", "base", "step", "params", "opt", "theta0", "history", "episodes", "updates", "buffer",
+                      "rng", "torch_rng", "gen", "sae", "trainer"}
+    longer = run_grpo(tiny_llama(tok), tok, tiny_cfg(steps=3), ckpt=tmp_path/"b.pt", init=tmp_path/"a.pt",
+                      progress=False)
+    assert longer.capture.step == 3 and longer.history[:2] == r.history[:2]
