@@ -216,6 +216,12 @@ class DenseSAE(SAEBase):
         return self.W_dec.detach() if ids is None else self.W_dec.detach()[ids]
     def n_params(self)->int: return sum(p.numel() for p in self.parameters())
 
+# %% ../nbs/31_sae.ipynb #cfd533fa
+def _shares(E:Tensor)->Tensor:
+    "Each row of `E` over its total, in float64; the total is summed left to right (as Python's `sum` does)."
+    E = E.double()
+    return E / E.cumsum(1)[:, -1:].clamp_min(1e-300)
+
 # %% ../nbs/31_sae.ipynb #6b365fb7
 @patch
 def _need_layout(self:DenseSAE, what:str)->Layout:
@@ -236,10 +242,10 @@ def decoder_dense(self:DenseSAE, i:int)->dict:
 @patch
 @torch.no_grad()
 def decoder_energy(self:DenseSAE)->Tensor:
-    "Share of each latent's decoder norm² in each tensor: (n_latents, len(layout)), columns in layout order."
+    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
     W = self.W_dec.detach()
     E = torch.stack([W[:, s.offset:s.end].pow(2).sum(1) for s in self._need_layout('decoder_energy').slots], 1)
-    return E / E.sum(1, keepdim=True).clamp_min(1e-30)
+    return _shares(E)
 
 # %% ../nbs/31_sae.ipynb #d2e1b6d3
 @patch
@@ -616,17 +622,17 @@ def decoder_dense(self:LowRankSAE, i:int)->dict:
     shapes = {s.name: s.shape for s in self.layout.slots}
     return out | {n: self.dec_D[_key(n)][i].detach().reshape(shapes[n]) for n in self.vecs}
 
-# %% ../nbs/31_sae.ipynb #cfd533fa
+# %% ../nbs/31_sae.ipynb #08375960
 @patch
 @torch.no_grad()
 def decoder_energy(self:LowRankSAE)->Tensor:
-    "Share of each latent's decoder norm² in each tensor: (n_latents, len(layout)), columns in layout order."
+    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
     A, B, D = self.dec_A, self.dec_B, self.dec_D
-    e = {n: (torch.einsum('lmr,lmq->lrq', A[_key(n)], A[_key(n)])
-             * torch.einsum('lnr,lnq->lrq', B[_key(n)], B[_key(n)])).sum((-1, -2)) for n in self.mats}
+    def mat(a, b):  # one latent at a time: the same float32 sums as reading one latent's factors
+        return torch.stack([((ai.T @ ai) * (bi.T @ bi)).sum() for ai, bi in zip(a, b)])
+    e = {n: mat(A[_key(n)], B[_key(n)]) for n in self.mats}
     e |= {n: D[_key(n)].pow(2).sum(1) for n in self.vecs}
-    E = torch.stack([e[n] for n in self.layout.names], 1)
-    return E / E.sum(1, keepdim=True).clamp_min(1e-30)
+    return _shares(torch.stack([e[n] for n in self.layout.names], 1))
 
 # %% ../nbs/31_sae.ipynb #bcc44327
 @patch

@@ -89,7 +89,8 @@ def test_decoder_accessors_agree_with_the_flat_decoders():
         E = sae.decoder_energy()
         assert E.shape == (8, len(LAY))
         want = torch.stack([parts[n].flatten(1).pow(2).sum(1) for n in LAY.names], 1)
-        torch.testing.assert_close(E, want / want.sum(1, keepdim=True), atol=1e-5, rtol=1e-5)
+        assert E.dtype == torch.float64
+        torch.testing.assert_close(E, (want / want.sum(1, keepdim=True)).double(), atol=1e-5, rtol=1e-5)
         for i in (0, 5):
             d = sae.decoder_dense(i)
             assert list(d) == (lr.mats + lr.vecs if sae is lr else LAY.names)
