@@ -124,8 +124,7 @@ class Shardbook:
     def reconstruct(self, x):
         from shardbook.sae import codes
         C = codes(self.sae, self._in(x))
-        if self.kind == "dense": dec, b = self.sae.W_dec, self.sae.b_dec
-        else: dec, b = self.sae.decoder_flat(), self.sae.bias_flat()
+        dec, b = self.sae.decoder_flat(), self.sae.bias_flat()  # both SAE kinds
         return (C @ dec + b) / self.sae.x_scale, C
     def evaluate(self, x):
         from shardbook.sae import evaluate

@@ -9,14 +9,11 @@ import numpy as np, pandas as pd, torch
 import gymnasium as gym
 from gymnasium import spaces
 from torch import nn, Tensor
-from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_mutual_info_score
 from .updates import Layout, StepCapture, per_sample_grads, select_params, check_finite, LinearFactorCapture, FactoredUpdate
 from .utils import _need_int, _need_pos, _device_of
 
 # %% auto #0
-__all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_objective', 'RLRun', 'train_reinforce', 'purity',
-           'context_means', 'mean_max_cos', 'cluster_scores', 'kmeans_baseline', 'pca_baseline', 'multilabel_f1',
+__all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_objective', 'RLRun', 'train_reinforce',
            'shard_clusters', 'unit_updates']
 
 # %% ../nbs/32_planted.ipynb #1b762f60
@@ -231,60 +228,6 @@ def _factored_step(policy, b, w, lay):
     fu = fc.updates().scale(-float(len(w)))  # δ of the loss is −1/B × each episode's own objective gradient
     keep = set(lay.names)
     return FactoredUpdate({n: v for n, v in fu.factors.items() if n in keep}, {n: v for n, v in fu.dense.items() if n in keep})
-
-# %% ../nbs/32_planted.ipynb #ecab7cba
-def purity(labels, clusters)->float:
-    "Share of items whose cluster's majority label is their own label."
-    if len(labels) != len(clusters) or not len(labels):
-        raise ValueError(f"labels and clusters must be non-empty and of one length, got {len(labels)} and {len(clusters)}")
-    t = pd.crosstab(np.asarray(clusters), np.asarray(labels))
-    return float(t.values.max(1).sum() / t.values.sum())
-
-def context_means(X:Tensor, labels:Tensor)->Tensor:
-    "Mean update of each label 0..K-1: (K, P)."
-    if len(X) != len(labels) or not len(X): raise ValueError(f"X and labels must be non-empty and of one length, got {len(X)} and {len(labels)}")
-    absent = sorted(set(range(int(labels.max()) + 1)) - set(labels.tolist()))
-    if absent: raise ValueError(f"no update has label(s) {absent}, so their mean would be NaN: pass labels 0..K-1 that all occur")
-    return torch.stack([X[labels == c].mean(0) for c in range(int(labels.max()) + 1)])
-
-def mean_max_cos(dirs:Tensor, targets:Tensor)->float:
-    "Mean over targets of the best |cosine| with any direction."
-    a = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12); b = targets / targets.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    return float((b @ a.T).abs().max(1).values.mean())
-
-def cluster_scores(labels, clusters, dirs:Tensor, X:Tensor)->dict:
-    "Purity, AMI and mean max |cos| with per-label mean updates."
-    pur = purity(labels, clusters)
-    ami = float(adjusted_mutual_info_score(np.asarray(labels), np.asarray(clusters)))
-    y = torch.as_tensor(labels, device=X.device)
-    return dict(purity=pur, AMI=ami, max_cos=mean_max_cos(dirs, context_means(X, y)))
-
-def kmeans_baseline(X:Tensor, labels, K:int, seed:int=0)->dict:
-    "k-means (k = K) on the updates, scored like an SAE."
-    _need_int('K', K, todo="pass the number of clusters")
-    if K > len(X): raise ValueError(f"K={K} clusters need at least K updates, got {len(X)}: lower K or pass more updates")
-    km = KMeans(K, n_init=10, random_state=seed).fit(X.double().cpu().numpy())
-    centers = torch.tensor(km.cluster_centers_, dtype=torch.float32, device=X.device)
-    return cluster_scores(labels, km.labels_, centers, X)
-
-def pca_baseline(X:Tensor, labels, K:int)->dict:
-    "Top-K principal directions; each update's cluster is its largest-|projection| direction."
-    Xc = X - X.mean(0)
-    V = torch.linalg.svd(Xc.double(), full_matrices=False).Vh[:K].float()
-    return cluster_scores(labels, (X @ V.T).abs().argmax(1).cpu().numpy(), V, X)
-
-def multilabel_f1(
-    M,        # (N, U) membership of each update in each unit (latent, cluster, component), bool
-    A,        # (N, K) active contexts of each update, bool (multi-hot)
-)->Tensor:    # (K,) best F1 over units for each context
-    "For every context, the best F1 of any unit's membership against the context's indicator."
-    M = torch.as_tensor(M).float()  # stays where it is (a CPU tensor if given as an array)
-    A = torch.as_tensor(A, device=M.device).float()
-    if M.ndim != 2 or A.ndim != 2 or len(M) != len(A):
-        raise ValueError(f"M (N, U) and A (N, K) need the same N, got {tuple(M.shape)} and {tuple(A.shape)}: one row per update in both")
-    tp = A.T @ M                                  # (K, U) true positives
-    f1 = 2 * tp / (A.sum(0)[:, None] + M.sum(0)[None]).clamp_min(1)
-    return f1.max(1).values
 
 # %% ../nbs/32_planted.ipynb #e1b96104
 def shard_clusters(C:Tensor, max_freq:float=0.5)->tuple:

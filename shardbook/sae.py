@@ -8,12 +8,12 @@ import json, math
 import numpy as np, pandas as pd, torch
 from torch import nn, Tensor
 from safetensors.torch import save_file, safe_open
-from .updates import FactoredUpdate, Layout, _need_data
-from .utils import _need_int, _need_pos
+from fastcore.basics import patch
+from .updates import FactoredUpdate, Layout, _need_data, truncate
+from .utils import _need_int, _need_pos, atomic_path
 
 # %% auto #0
-__all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate', 'save_sae', 'load_sae', 'synthetic_updates',
-           'max_cos']
+__all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate', 'save_sae', 'load_sae', 'synthetic_updates']
 
 # %% ../nbs/31_sae.ipynb #48e2d4e5
 class SAEBase(nn.Module):
@@ -216,6 +216,44 @@ class DenseSAE(SAEBase):
         return self.W_dec.detach() if ids is None else self.W_dec.detach()[ids]
     def n_params(self)->int: return sum(p.numel() for p in self.parameters())
 
+# %% ../nbs/31_sae.ipynb #cfd533fa
+def _shares(E:Tensor)->Tensor:
+    "Each row of `E` over its total, in float64; the total is summed left to right (as Python's `sum` does)."
+    E = E.double()
+    return E / E.cumsum(1)[:, -1:].clamp_min(1e-300)
+
+# %% ../nbs/31_sae.ipynb #6b365fb7
+@patch
+def _need_layout(self:DenseSAE, what:str)->Layout:
+    "The SAE's layout, or an error saying that `what` needs one."
+    if self.layout is None:
+        raise ValueError(f"{what} needs the SAE's layout (tensor names and shapes): build the DenseSAE with "
+                         "layout=Layout.from_named(...)")
+    return self.layout
+
+# %% ../nbs/31_sae.ipynb #432d9da6
+@patch
+@torch.no_grad()
+def decoder_dense(self:DenseSAE, i:int)->dict:
+    "Latent `i`'s decoder as tensors in their own shapes: {name: tensor} (needs the layout)."
+    return self._need_layout('decoder_dense').split(self.W_dec.detach()[i])
+
+# %% ../nbs/31_sae.ipynb #0ef10224
+@patch
+@torch.no_grad()
+def decoder_energy(self:DenseSAE)->Tensor:
+    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
+    W = self.W_dec.detach()
+    E = torch.stack([W[:, s.offset:s.end].pow(2).sum(1) for s in self._need_layout('decoder_energy').slots], 1)
+    return _shares(E)
+
+# %% ../nbs/31_sae.ipynb #d2e1b6d3
+@patch
+@torch.no_grad()
+def bias_flat(self:DenseSAE)->Tensor:
+    "The decoder bias as one flat row, in the SAE's scaled input units (zeros if none)."
+    return self.b_dec.detach().clone() if self.has_bias else self.W_dec.new_zeros(self.W_dec.shape[1])
+
 # %% ../nbs/31_sae.ipynb #6786e617
 class _FactoredInner(torch.autograd.Function):
     """Σ_rs (A_lᵀU_b)_rs (B_lᵀV_b)_rs = ⟨A_l B_lᵀ, U_b V_bᵀ⟩ for all latents l and updates b. Backward recomputes the
@@ -257,37 +295,20 @@ def _sqn_part(x):
         return (torch.einsum('bms,bmt->bst', U, U) * torch.einsum('bns,bnt->bst', V, V)).sum((-1, -2))
     return x.flatten(1).pow(2).sum(1)
 
-# %% ../nbs/31_sae.ipynb #a42eef2b
-def _key(name): return name.replace('.', '__')
+# %% ../nbs/31_sae.ipynb #eaabf17f
+def _key(name): return name.replace('.', '__')  # parameter names with dots cannot key a ParameterDict
 
-def _rank_r(x, r:int, eps:float=1e-6)->tuple:
-    "Best rank-r factors (A (B,m,r), B (B,n,r)) of dense (B,m,n) matrices or of factors (U, V), balanced."
-    if isinstance(x, tuple):
-        (Qu, Ru), (Qv, Rv) = torch.linalg.qr(x[0]), torch.linalg.qr(x[1])
-        P, S, Qh = torch.linalg.svd(Ru @ Rv.transpose(1, 2))
-        L, R = Qu @ P, Qv @ Qh.transpose(1, 2)
-    else:
-        L, S, Rh = torch.linalg.svd(x, full_matrices=False); R = Rh.transpose(1, 2)
-    q = min(r, S.shape[1])
-    sq = S[:, :q].sqrt()
-    A, B = L[:, :, :q] * sq[:, None], R[:, :, :q] * sq[:, None]
-    # the SVD fixes each pair (column of A, column of B) only up to a joint sign: make A's largest entry positive
-    sgn = A.gather(1, A.abs().argmax(1, keepdim=True)).sign().clamp_min(0) * 2 - 1
-    A, B = A * sgn, B * sgn
-    if q < r:  # fewer directions than the rank: pad with small noise so the extra columns can still learn
-        g = torch.Generator().manual_seed(0)  # drawn on CPU (same numbers on any device), then moved
-        pad = lambda t: eps * torch.randn(t.shape[0], t.shape[1], r - q, generator=g, dtype=t.dtype).to(t.device)
-        A, B = torch.cat([A, pad(A)], 2), torch.cat([B, pad(B)], 2)
-    return A, B
-
+# %% ../nbs/31_sae.ipynb #44da90f9
 def _scaled_mb(U, c):
-    """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor: the all-latent
-    contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix without copying, so the encoder and the
-    decoder inner products save one shared copy of the batch for backward instead of one permuted copy each."""
+    """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor: the
+    all-latent contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix without
+    copying, so the encoder and the decoder inner products save one shared copy of the batch for
+    backward instead of one permuted copy each."""
     out = torch.empty(U.shape[1], U.shape[0], U.shape[2], dtype=U.dtype, device=U.device)
     torch.mul(U.transpose(0, 1), c, out=out)
     return out.transpose(0, 1)
 
+# %% ../nbs/31_sae.ipynb #1dffdf6c
 class LowRankSAE(SAEBase):
     "TopK/BatchTopK SAE whose latents are rank-r per parameter matrix (L3D-style); works on factored updates."
     def __init__(self,
@@ -301,7 +322,8 @@ class LowRankSAE(SAEBase):
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
         seed:int=0,          # initialization seed
-        sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors per update) or 'gram' (all-latent decoder Gram)
+        sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors per update)
+                             # or 'gram' (all-latent decoder Gram)
         bias:bool=True,      # learn a decoder bias (started at the data mean), subtracted before encoding
         bias_rank:int=4,     # rank of the decoder bias in each matrix (vectors get a dense bias)
     ):
@@ -311,9 +333,9 @@ class LowRankSAE(SAEBase):
         if not len(layout): raise ValueError("layout has no tensors: pass the layout of the updates the SAE will see")
         _need_int('rank', rank, todo="pass the rank of each latent per matrix (1 or more)")
         _need_int('bias_rank', bias_rank, todo="pass the rank of the decoder bias per matrix (1 or more)")
-        self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
-                           aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse, bias=bias,
-                           bias_rank=bias_rank)
+        self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed, batch_topk=batch_topk,
+                           aux_k=aux_k, aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse,
+                           bias=bias, bias_rank=bias_rank)
         if sse not in ('auto', 'gather', 'gram'):
             raise ValueError(f"sse must be 'auto', 'gather' or 'gram', got {sse!r}")
         self.sse_mode = sse
@@ -322,7 +344,8 @@ class LowRankSAE(SAEBase):
         self.mats = [s.name for s in layout.slots if len(s.shape) == 2]
         self.vecs = [s.name for s in layout.slots if len(s.shape) != 2]
         g = torch.Generator().manual_seed(seed)
-        P = lambda *sh: nn.Parameter(torch.randn(*sh, generator=g) / math.sqrt(sh[-2] if len(sh) == 3 else sh[-1]))
+        P = lambda *sh: nn.Parameter(torch.randn(*sh, generator=g)
+                                     / math.sqrt(sh[-2] if len(sh) == 3 else sh[-1]))
         shp = {s.name: s.shape for s in layout.slots}
         self.dec_A = nn.ParameterDict({_key(n): P(n_latents, shp[n][0], rank) for n in self.mats})
         self.dec_B = nn.ParameterDict({_key(n): P(n_latents, shp[n][1], rank) for n in self.mats})
@@ -337,184 +360,314 @@ class LowRankSAE(SAEBase):
         self.bias_rank = bias_rank
     @property
     def has_bias(self)->bool: return len(self.bias_A) + len(self.bias_D) > 0
-    def _bias(self, live:bool=True)->dict:
-        "The decoder bias as a one-update input: name -> (A (1,m,rb), B (1,n,rb)) or (1, numel)."
-        f = (lambda t: t[None]) if live else (lambda t: t.detach()[None])
-        return ({n: (f(self.bias_A[_key(n)]), f(self.bias_B[_key(n)])) for n in self.mats}
-                | {n: f(self.bias_D[_key(n)]) for n in self.vecs})
-    @torch.no_grad()
-    def _mean_rank(self, xs)->dict:
-        "The mean of a batch of inputs (dict form), each matrix truncated to rank `bias_rank`: as `_bias` returns."
-        out = {}
-        for n in self.mats:
-            v = xs[n]
-            if isinstance(v, tuple):
-                m = (v[0].transpose(0, 1).flatten(1)[None] / len(v[0]), v[1].transpose(0, 1).flatten(1)[None])
-            else: m = v.mean(0, keepdim=True)
-            out[n] = _rank_r(m, self.bias_rank)
-        return out | {n: xs[n].mean(0, keepdim=True) for n in self.vecs}
-    @torch.no_grad()
-    def _init_bias(self, xs):
-        for n, v in self._mean_rank(xs).items():
-            if n in self.mats: self.bias_A[_key(n)].copy_(v[0][0]); self.bias_B[_key(n)].copy_(v[1][0])
-            else: self.bias_D[_key(n)].copy_(v[0])
-    def _as_input(self, x)->dict:
-        "name -> (U, V) factors, dense (B, m, n) matrix, or dense (B, numel) vector."
-        if isinstance(x, Tensor):
-            if x.ndim != 2 or x.shape[1] != self.layout.numel: raise ValueError(f"expected flat updates (B, {self.layout.numel}) or a FactoredUpdate, got {tuple(x.shape)}")
-            x = FactoredUpdate.from_flat(x, self.layout)
-        if not isinstance(x, FactoredUpdate): raise TypeError(f"LowRankSAE takes a FactoredUpdate or flat tensor, got {type(x).__name__}")
-        missing = [n for n in self.layout.names if n not in x.factors and n not in x.dense]
-        if missing: raise ValueError(f"update lacks tensors {missing} of the SAE's layout")
-        got = x.shapes
-        for s in self.layout.slots:
-            ok = got[s.name] == tuple(s.shape) if s.name in self.mats else math.prod(got[s.name]) == s.numel
-            if not ok:
-                raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but the SAE's layout has {tuple(s.shape)}: "
-                                 "pass updates of the layout the SAE was built with (sae.layout)")
-        out = {}
-        for n in self.mats: out[n] = x.factors[n] if n in x.factors else x.dense[n]
-        for n in self.vecs: out[n] = x.dense[n].flatten(1)
-        return out
-    def scale_inputs(self, x):
-        if self.x_scale <= 0: raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
-        c = self.x_scale
-        return {n: (_scaled_mb(v[0], c), _scaled_mb(v[1], 1.)) if isinstance(v, tuple) else v * c for n, v in x.items()}
-    def _sqn(self, x):
-        x = x if isinstance(x, dict) else self._as_input(x)
-        return sum(_sqn_part(v) for v in x.values())
-    def _inner(self, x, A, B, D):
-        out = sum(_ip_all(x[n], A[_key(n)], B[_key(n)]) for n in self.mats)
-        return out + sum(x[n] @ D[_key(n)].T for n in self.vecs)
-    def _preacts(self, x):
-        pre = self._inner(x, self.enc_A, self.enc_B, self.enc_D) + self.b_enc
-        return pre - self._inner(self._bias(), self.enc_A, self.enc_B, self.enc_D) if self.has_bias else pre
-    def _gather(self, idx, n_frozen):
-        "Selected decoder factors per tensor, the first `n_frozen` columns detached."
-        def g(p):
-            t = p[idx]
-            return torch.cat([t[:, :n_frozen].detach(), t[:, n_frozen:]], 1) if n_frozen else t
-        return ({n: (g(self.dec_A[_key(n)]), g(self.dec_B[_key(n)])) for n in self.mats}, {n: g(self.dec_D[_key(n)]) for n in self.vecs})
-    def _use_gram(self, x, idx)->bool:
-        "'auto': the all-latent Gram when it costs no more flops than per-update Grams and no matrix input is dense."
-        if self.sse_mode != 'auto': return self.sse_mode == 'gram'
-        return self.n_latents ** 2 <= idx.numel() * idx.shape[1] and all(isinstance(x[n], tuple) for n in self.mats)
-    def _dec_gram(self, live:bool)->Tensor:
-        "⟨D_i, D_j⟩ for all latent pairs, (L, L); with `live=False` the left factor is detached (gradients reach D_j only)."
-        f = (lambda t: t) if live else (lambda t: t.detach())
-        G = sum((torch.einsum('imr,jmq->ijrq', f(self.dec_A[_key(n)]), self.dec_A[_key(n)]) *
-                 torch.einsum('inr,jnq->ijrq', f(self.dec_B[_key(n)]), self.dec_B[_key(n)])).sum((-1, -2)) for n in self.mats)
-        return G + sum(f(self.dec_D[_key(n)]) @ self.dec_D[_key(n)].T for n in self.vecs)
-    def _sse_gram(self, x, idx, coef, n_frozen=0, cache=None):
-        """‖x − Σ_j c_j D_j‖² = ‖x‖² − 2 Σ_j c_j ⟨D_j, x⟩ + cᵀ G c from the all-latent decoder Gram G (L×L) and the
-        all-latent inner products (B×L, as cheap as the encoder on factored input): nothing of size batch × k × m × r.
-        The first `n_frozen` columns act with detached decoders, exactly as in the gather path. `cache` (a dict) keeps
-        the inner products and Grams for another call on the same batch and decoder (the AuxK error)."""
-        cache = {} if cache is None else cache
-        if 'ip' not in cache: cache['ip'], cache['G'] = self._inner(x, self.dec_A, self.dec_B, self.dec_D), self._dec_gram(True)
-        ip, G = cache['ip'], cache['G']; I, J = idx[:, :, None], idx[:, None, :]
-        Gs = G[I, J]
-        if n_frozen:
-            if 'Gx' not in cache: cache['Gx'] = self._dec_gram(False)  # <D_i.detach(), D_j>
-            Gx = cache['Gx']
-            fr = torch.arange(idx.shape[1], device=idx.device) < n_frozen
-            Gs = torch.where(fr[:, None] & fr[None, :], Gs.detach(),
-                 torch.where(fr[:, None], Gx[I, J], torch.where(fr[None, :], Gx[J, I], Gs)))
-            ips = torch.where(fr[None, :], ip.detach().gather(1, idx), ip.gather(1, idx))
-        else: ips = ip.gather(1, idx)
-        return (torch.einsum('bi,bij,bj->b', coef, Gs, coef) - 2 * (coef * ips).sum(1) + self._sqn(x)).clamp_min(0)
-    def _sse(self, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
-        if self._use_gram(x, idx): sse = self._sse_gram(x, idx, coef, n_frozen, cache)
-        else:
-            fac, den = self._gather(idx, n_frozen)
-            G = (sum(_gram_sel(*fac[n]) for n in self.mats)
-                 + sum(torch.einsum('bid,bjd->bij', den[n], den[n]) for n in self.vecs))
-            ip = (sum(_ip_sel(x[n], *fac[n]) for n in self.mats)
-                  + sum(torch.einsum('bd,bkd->bk', x[n], den[n]) for n in self.vecs))
-            sse = torch.einsum('bi,bij,bj->b', coef, G, coef) - 2 * (coef * ip).sum(1) + self._sqn(x)
-        if self.has_bias: sse = sse + self._bias_terms(x, idx, coef, n_frozen, bias_live)
-        return sse.clamp_min(0)
-    def _bias_terms(self, x, idx, coef, n_frozen, live):
-        """‖x − b − Σ c_j D_j‖² − ‖x − Σ c_j D_j‖² = ‖b‖² − 2⟨x, b⟩ + 2 Σ c_j ⟨D_j, b⟩, all from r×rb and s×rb
-        products (b never dense). With `live=False` the bias is detached; frozen columns' decoders too."""
-        b = self._bias(live)
-        bA, bB = {_key(n): b[n][0] for n in self.mats}, {_key(n): b[n][1] for n in self.mats}
-        bD = {_key(n): b[n] for n in self.vecs}
-        bx = self._inner(x, bA, bB, bD)[:, 0]                                   # ⟨x_b, b⟩
-        bd = self._inner(b, self.dec_A, self.dec_B, self.dec_D)[0]              # ⟨D_l, b⟩ for all l
-        bds = bd[idx]
-        if n_frozen:
-            fr = torch.arange(idx.shape[1], device=idx.device) < n_frozen
-            bds = torch.where(fr[None, :], bds.detach(), bds)
-        return self._sqn(b) - 2 * bx + 2 * (coef * bds).sum(1)
-    def _norm_normals(self):
-        "Each decoder factor with the gradient of half the latent's squared norm in it: A BᵀB, B AᵀA, D."
-        out = []
-        for n in self.mats:
-            A, B = self.dec_A[_key(n)], self.dec_B[_key(n)]
-            out += [(A, A @ (B.transpose(1, 2) @ B)), (B, B @ (A.transpose(1, 2) @ A))]
-        return out + [(self.dec_D[_key(n)], self.dec_D[_key(n)].detach()) for n in self.vecs]
-    def decoder_sq_norms(self)->Tensor:
-        "‖D_i‖² over all tensors, from r×r Grams: (n_latents,)."
-        n2 = sum((torch.einsum('lmr,lmq->lrq', self.dec_A[_key(n)], self.dec_A[_key(n)]) *
-                  torch.einsum('lnr,lnq->lrq', self.dec_B[_key(n)], self.dec_B[_key(n)])).sum((-1, -2)) for n in self.mats)
-        return n2 + sum(self.dec_D[_key(n)].pow(2).sum(1) for n in self.vecs)
-    @torch.no_grad()
-    def normalize_decoder(self):
-        "Rescale each latent's decoder to unit norm, balancing the two factors of every matrix."
-        for n in self.mats:
-            A, B = self.dec_A[_key(n)], self.dec_B[_key(n)]
-            a, b = A.flatten(1).norm(dim=1).clamp_min(1e-12), B.flatten(1).norm(dim=1).clamp_min(1e-12)
-            A.mul_((b / a).sqrt()[:, None, None]); B.mul_((a / b).sqrt()[:, None, None])
-        c = self.decoder_sq_norms().clamp_min(1e-24).rsqrt()
-        for n in self.mats: self.dec_A[_key(n)].mul_(c.sqrt()[:, None, None]); self.dec_B[_key(n)].mul_(c.sqrt()[:, None, None])
-        for n in self.vecs: self.dec_D[_key(n)].mul_(c[:, None])
-    def decoder_inner(self, x)->Tensor:
-        "⟨D_i, x_b⟩ for every latent i, from factors: (B, n_latents)."
-        return self._inner(self._as_input(x), self.dec_A, self.dec_B, self.dec_D)
-    @torch.no_grad()
-    def init_from_data(self, x, seed:int=0):
-        """Start each latent at the best rank-r approximation (per tensor) of a random update of `x`, minus the
-        (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
-        n = len(_need_data('x', x, todo="initialize from finite updates"))
-        if n < self.n_latents:
-            raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {n}")
-        ids = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:self.n_latents].tolist()
-        inp = self._as_input(x[ids] if isinstance(x, FactoredUpdate) else x[torch.tensor(ids, device=x.device)])
-        if self.has_bias:
-            mean = self._mean_rank(self._as_input(x))
-            for nme in self.mats:
-                v, (mA, mB) = inp[nme], mean[nme]
-                if isinstance(v, tuple):
-                    L_ = len(v[0])
-                    inp[nme] = (torch.cat([v[0], -mA.expand(L_, -1, -1)], 2), torch.cat([v[1], mB.expand(L_, -1, -1)], 2))
-                else: inp[nme] = v - mA @ mB.transpose(1, 2)
-            for nme in self.vecs: inp[nme] = inp[nme] - mean[nme]
+
+# %% ../nbs/31_sae.ipynb #3b0c5166
+@patch
+def _bias(self:LowRankSAE, live:bool=True)->dict:
+    "The decoder bias as a one-update input: name -> (A (1,m,rb), B (1,n,rb)) or (1, numel)."
+    f = (lambda t: t[None]) if live else (lambda t: t.detach()[None])
+    return ({n: (f(self.bias_A[_key(n)]), f(self.bias_B[_key(n)])) for n in self.mats}
+            | {n: f(self.bias_D[_key(n)]) for n in self.vecs})
+
+# %% ../nbs/31_sae.ipynb #0118e669
+@patch
+@torch.no_grad()
+def _mean_rank(self:LowRankSAE, xs)->dict:
+    "The mean of a batch of inputs (dict form), each matrix truncated to rank `bias_rank`: as `_bias` returns."
+    out = {}
+    for n in self.mats:
+        v = xs[n]
+        if isinstance(v, tuple):
+            m = (v[0].transpose(0, 1).flatten(1)[None] / len(v[0]), v[1].transpose(0, 1).flatten(1)[None])
+        else: m = v.mean(0, keepdim=True)
+        out[n] = truncate(m, self.bias_rank, balanced=True, pad=1e-6)
+    return out | {n: xs[n].mean(0, keepdim=True) for n in self.vecs}
+
+# %% ../nbs/31_sae.ipynb #43f312fd
+@patch
+@torch.no_grad()
+def _init_bias(self:LowRankSAE, xs):
+    "Start the decoder bias at the rank-`bias_rank` mean of the scaled batch `xs`."
+    for n, v in self._mean_rank(xs).items():
+        if n in self.mats:
+            self.bias_A[_key(n)].copy_(v[0][0])
+            self.bias_B[_key(n)].copy_(v[1][0])
+        else: self.bias_D[_key(n)].copy_(v[0])
+
+# %% ../nbs/31_sae.ipynb #943a243f
+@patch
+def _as_input(self:LowRankSAE, x)->dict:
+    "name -> (U, V) factors, dense (B, m, n) matrix, or dense (B, numel) vector."
+    if isinstance(x, Tensor):
+        if x.ndim != 2 or x.shape[1] != self.layout.numel:
+            raise ValueError(f"expected flat updates (B, {self.layout.numel}) or a FactoredUpdate, "
+                             f"got {tuple(x.shape)}")
+        x = FactoredUpdate.from_flat(x, self.layout)
+    if not isinstance(x, FactoredUpdate):
+        raise TypeError(f"LowRankSAE takes a FactoredUpdate or flat tensor, got {type(x).__name__}")
+    missing = [n for n in self.layout.names if n not in x.factors and n not in x.dense]
+    if missing: raise ValueError(f"update lacks tensors {missing} of the SAE's layout")
+    got = x.shapes
+    for s in self.layout.slots:
+        ok = got[s.name] == tuple(s.shape) if s.name in self.mats else math.prod(got[s.name]) == s.numel
+        if not ok:
+            raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but the SAE's layout has "
+                             f"{tuple(s.shape)}: pass updates of the layout the SAE was built with (sae.layout)")
+    out = {}
+    for n in self.mats: out[n] = x.factors[n] if n in x.factors else x.dense[n]
+    for n in self.vecs: out[n] = x.dense[n].flatten(1)
+    return out
+
+# %% ../nbs/31_sae.ipynb #dd8686a7
+@patch
+def scale_inputs(self:LowRankSAE, x):
+    "The dict-form batch `x` times the SAE's input scale (on U of each factor pair)."
+    if self.x_scale <= 0:
+        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
+    c = self.x_scale
+    return {n: (_scaled_mb(v[0], c), _scaled_mb(v[1], 1.)) if isinstance(v, tuple) else v * c
+            for n, v in x.items()}
+
+# %% ../nbs/31_sae.ipynb #3ed38992
+@patch
+def _sqn(self:LowRankSAE, x):
+    "‖x_b‖² of each update, from factors: (B,)."
+    x = x if isinstance(x, dict) else self._as_input(x)
+    return sum(_sqn_part(v) for v in x.values())
+
+# %% ../nbs/31_sae.ipynb #ed5fbb92
+@patch
+def _inner(self:LowRankSAE, x, A, B, D):
+    "⟨E_l, x_b⟩ for the latents whose factors are A, B (matrices) and D (vectors): (B, L)."
+    out = sum(_ip_all(x[n], A[_key(n)], B[_key(n)]) for n in self.mats)
+    return out + sum(x[n] @ D[_key(n)].T for n in self.vecs)
+
+# %% ../nbs/31_sae.ipynb #f01ac778
+@patch
+def _preacts(self:LowRankSAE, x):
+    "Encoder pre-activations of the scaled batch `x`, the bias subtracted: (B, n_latents)."
+    pre = self._inner(x, self.enc_A, self.enc_B, self.enc_D) + self.b_enc
+    return pre - self._inner(self._bias(), self.enc_A, self.enc_B, self.enc_D) if self.has_bias else pre
+
+# %% ../nbs/31_sae.ipynb #241fe93d
+@patch
+def _gather(self:LowRankSAE, idx, n_frozen):
+    "Selected decoder factors per tensor, the first `n_frozen` columns detached."
+    def g(p):
+        t = p[idx]
+        return torch.cat([t[:, :n_frozen].detach(), t[:, n_frozen:]], 1) if n_frozen else t
+    return ({n: (g(self.dec_A[_key(n)]), g(self.dec_B[_key(n)])) for n in self.mats},
+            {n: g(self.dec_D[_key(n)]) for n in self.vecs})
+
+# %% ../nbs/31_sae.ipynb #627166b7
+@patch
+def _use_gram(self:LowRankSAE, x, idx)->bool:
+    "'auto': the all-latent Gram when it costs no more flops than per-update Grams and no matrix input is dense."
+    if self.sse_mode != 'auto': return self.sse_mode == 'gram'
+    cheap = self.n_latents ** 2 <= idx.numel() * idx.shape[1]
+    return cheap and all(isinstance(x[n], tuple) for n in self.mats)
+
+# %% ../nbs/31_sae.ipynb #48e723a5
+@patch
+def _dec_gram(self:LowRankSAE, live:bool)->Tensor:
+    "⟨D_i, D_j⟩ for all latent pairs, (L, L); with `live=False` the left factor is detached (gradients reach D_j only)."
+    f = (lambda t: t) if live else (lambda t: t.detach())
+    A, B, D = self.dec_A, self.dec_B, self.dec_D
+    G = sum((torch.einsum('imr,jmq->ijrq', f(A[_key(n)]), A[_key(n)])
+             * torch.einsum('inr,jnq->ijrq', f(B[_key(n)]), B[_key(n)])).sum((-1, -2)) for n in self.mats)
+    return G + sum(f(D[_key(n)]) @ D[_key(n)].T for n in self.vecs)
+
+# %% ../nbs/31_sae.ipynb #6a44c027
+@patch
+def _sse_gram(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None):
+    """‖x − Σ_j c_j D_j‖² = ‖x‖² − 2 Σ_j c_j ⟨D_j, x⟩ + cᵀ G c from the all-latent decoder Gram G (L×L) and
+    the all-latent inner products (B×L, as cheap as the encoder on factored input): nothing of size
+    batch × k × m × r. The first `n_frozen` columns act with detached decoders, exactly as in the gather
+    path. `cache` (a dict) keeps the inner products and Grams for another call on the same batch and
+    decoder (the AuxK error)."""
+    cache = {} if cache is None else cache
+    if 'ip' not in cache:
+        cache['ip'] = self._inner(x, self.dec_A, self.dec_B, self.dec_D)
+        cache['G'] = self._dec_gram(True)
+    ip, G = cache['ip'], cache['G']
+    I, J = idx[:, :, None], idx[:, None, :]
+    Gs = G[I, J]
+    if n_frozen:
+        if 'Gx' not in cache: cache['Gx'] = self._dec_gram(False)  # <D_i.detach(), D_j>
+        Gx = cache['Gx']
+        fr = torch.arange(idx.shape[1], device=idx.device) < n_frozen
+        Gs = torch.where(fr[:, None] & fr[None, :], Gs.detach(),
+             torch.where(fr[:, None], Gx[I, J], torch.where(fr[None, :], Gx[J, I], Gs)))
+        ips = torch.where(fr[None, :], ip.detach().gather(1, idx), ip.gather(1, idx))
+    else: ips = ip.gather(1, idx)
+    quad = torch.einsum('bi,bij,bj->b', coef, Gs, coef)
+    return (quad - 2 * (coef * ips).sum(1) + self._sqn(x)).clamp_min(0)
+
+# %% ../nbs/31_sae.ipynb #fe5b171f
+@patch
+def _sse(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
+    "Squared reconstruction error per update of the scaled batch `x` (B,), by the Gram or the gather path."
+    if self._use_gram(x, idx): sse = self._sse_gram(x, idx, coef, n_frozen, cache)
+    else:
+        fac, den = self._gather(idx, n_frozen)
+        G = (sum(_gram_sel(*fac[n]) for n in self.mats)
+             + sum(torch.einsum('bid,bjd->bij', den[n], den[n]) for n in self.vecs))
+        ip = (sum(_ip_sel(x[n], *fac[n]) for n in self.mats)
+              + sum(torch.einsum('bd,bkd->bk', x[n], den[n]) for n in self.vecs))
+        sse = torch.einsum('bi,bij,bj->b', coef, G, coef) - 2 * (coef * ip).sum(1) + self._sqn(x)
+    if self.has_bias: sse = sse + self._bias_terms(x, idx, coef, n_frozen, bias_live)
+    return sse.clamp_min(0)
+
+# %% ../nbs/31_sae.ipynb #7812eeae
+@patch
+def _bias_terms(self:LowRankSAE, x, idx, coef, n_frozen, live):
+    """‖x − b − Σ c_j D_j‖² − ‖x − Σ c_j D_j‖² = ‖b‖² − 2⟨x, b⟩ + 2 Σ c_j ⟨D_j, b⟩, all from r×rb and s×rb
+    products (b never dense). With `live=False` the bias is detached; frozen columns' decoders too."""
+    b = self._bias(live)
+    bA, bB = {_key(n): b[n][0] for n in self.mats}, {_key(n): b[n][1] for n in self.mats}
+    bD = {_key(n): b[n] for n in self.vecs}
+    bx = self._inner(x, bA, bB, bD)[:, 0]                                   # ⟨x_b, b⟩
+    bd = self._inner(b, self.dec_A, self.dec_B, self.dec_D)[0]              # ⟨D_l, b⟩ for all l
+    bds = bd[idx]
+    if n_frozen:
+        fr = torch.arange(idx.shape[1], device=idx.device) < n_frozen
+        bds = torch.where(fr[None, :], bds.detach(), bds)
+    return self._sqn(b) - 2 * bx + 2 * (coef * bds).sum(1)
+
+# %% ../nbs/31_sae.ipynb #82a8e261
+@patch
+def _norm_normals(self:LowRankSAE):
+    "Each decoder factor with the gradient of half the latent's squared norm in it: A BᵀB, B AᵀA, D."
+    out = []
+    for n in self.mats:
+        A, B = self.dec_A[_key(n)], self.dec_B[_key(n)]
+        out += [(A, A @ (B.transpose(1, 2) @ B)), (B, B @ (A.transpose(1, 2) @ A))]
+    return out + [(self.dec_D[_key(n)], self.dec_D[_key(n)].detach()) for n in self.vecs]
+
+# %% ../nbs/31_sae.ipynb #ac8ef5fb
+@patch
+def decoder_sq_norms(self:LowRankSAE)->Tensor:
+    "‖D_i‖² over all tensors, from r×r Grams: (n_latents,)."
+    A, B, D = self.dec_A, self.dec_B, self.dec_D
+    n2 = sum((torch.einsum('lmr,lmq->lrq', A[_key(n)], A[_key(n)])
+              * torch.einsum('lnr,lnq->lrq', B[_key(n)], B[_key(n)])).sum((-1, -2)) for n in self.mats)
+    return n2 + sum(D[_key(n)].pow(2).sum(1) for n in self.vecs)
+
+# %% ../nbs/31_sae.ipynb #98e0fc31
+@patch
+@torch.no_grad()
+def normalize_decoder(self:LowRankSAE):
+    "Rescale each latent's decoder to unit norm, balancing the two factors of every matrix."
+    for n in self.mats:
+        A, B = self.dec_A[_key(n)], self.dec_B[_key(n)]
+        a, b = A.flatten(1).norm(dim=1).clamp_min(1e-12), B.flatten(1).norm(dim=1).clamp_min(1e-12)
+        A.mul_((b / a).sqrt()[:, None, None])
+        B.mul_((a / b).sqrt()[:, None, None])
+    c = self.decoder_sq_norms().clamp_min(1e-24).rsqrt()
+    for n in self.mats:
+        self.dec_A[_key(n)].mul_(c.sqrt()[:, None, None])
+        self.dec_B[_key(n)].mul_(c.sqrt()[:, None, None])
+    for n in self.vecs: self.dec_D[_key(n)].mul_(c[:, None])
+
+# %% ../nbs/31_sae.ipynb #2191518c
+@patch
+def decoder_inner(self:LowRankSAE, x)->Tensor:
+    "⟨D_i, x_b⟩ for every latent i, from factors: (B, n_latents)."
+    return self._inner(self._as_input(x), self.dec_A, self.dec_B, self.dec_D)
+
+# %% ../nbs/31_sae.ipynb #ec5bc442
+@patch
+@torch.no_grad()
+def init_from_data(self:LowRankSAE, x, seed:int=0):
+    """Start each latent at the best rank-r approximation (per tensor) of a random update of `x`, minus the
+    (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
+    n = len(_need_data('x', x, todo="initialize from finite updates"))
+    if n < self.n_latents:
+        raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {n}")
+    ids = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:self.n_latents].tolist()
+    inp = self._as_input(x[ids] if isinstance(x, FactoredUpdate) else x[torch.tensor(ids, device=x.device)])
+    if self.has_bias:
+        mean = self._mean_rank(self._as_input(x))
         for nme in self.mats:
-            A, B = _rank_r(inp[nme], self.rank)
-            self.dec_A[_key(nme)].copy_(A)
-            self.dec_B[_key(nme)].copy_(B)
-        for nme in self.vecs: self.dec_D[_key(nme)].copy_(inp[nme])
-        self.normalize_decoder()
-        for d, e in [(self.dec_A, self.enc_A), (self.dec_B, self.enc_B), (self.dec_D, self.enc_D)]:
-            for k_ in d: e[k_].copy_(d[k_])
-        return self
-    @torch.no_grad()
-    def decoder_flat(self, ids=None)->Tensor:
-        "Materialize decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (small models / few latents)."
-        dev = self.b_enc.device
-        ids = torch.arange(self.n_latents, device=dev) if ids is None else torch.as_tensor(ids, device=dev)
-        ts = {n: self.dec_A[_key(n)][ids] @ self.dec_B[_key(n)][ids].transpose(1, 2) for n in self.mats}
-        ts |= {n: self.dec_D[_key(n)][ids] for n in self.vecs}
-        return self.layout.flatten(ts, batch_shape=(len(ids),))
-    @torch.no_grad()
-    def bias_flat(self)->Tensor:
-        "The decoder bias as one flat row in the layout's order, in the SAE's scaled input units (zeros if none)."
-        if not self.has_bias: return self.b_enc.new_zeros(self.layout.numel)
-        b = self._bias(False)
-        ts = {n: b[n][0] @ b[n][1].transpose(1, 2) for n in self.mats} | {n: b[n] for n in self.vecs}
-        return self.layout.flatten(ts, batch_shape=(1,))[0]
-    def n_params(self)->int: return sum(p.numel() for p in self.parameters())
+            v, (mA, mB) = inp[nme], mean[nme]
+            if isinstance(v, tuple):
+                L_ = len(v[0])
+                inp[nme] = (torch.cat([v[0], -mA.expand(L_, -1, -1)], 2),
+                            torch.cat([v[1], mB.expand(L_, -1, -1)], 2))
+            else: inp[nme] = v - mA @ mB.transpose(1, 2)
+        for nme in self.vecs: inp[nme] = inp[nme] - mean[nme]
+    for nme in self.mats:
+        A, B = truncate(inp[nme], self.rank, balanced=True, pad=1e-6)
+        self.dec_A[_key(nme)].copy_(A)
+        self.dec_B[_key(nme)].copy_(B)
+    for nme in self.vecs: self.dec_D[_key(nme)].copy_(inp[nme])
+    self.normalize_decoder()
+    for d, e in [(self.dec_A, self.enc_A), (self.dec_B, self.enc_B), (self.dec_D, self.enc_D)]:
+        for k_ in d: e[k_].copy_(d[k_])
+    return self
+
+# %% ../nbs/31_sae.ipynb #8af3a9ff
+@patch
+@torch.no_grad()
+def decoder_factors(self:LowRankSAE, i:int)->dict:
+    "Latent `i`'s decoder factors per matrix: {name: (A (m, r), B (n, r))} with the matrix A Bᵀ."
+    return {n: (self.dec_A[_key(n)][i].detach(), self.dec_B[_key(n)][i].detach()) for n in self.mats}
+
+# %% ../nbs/31_sae.ipynb #19ad5730
+@patch
+@torch.no_grad()
+def decoder_dense(self:LowRankSAE, i:int)->dict:
+    "Latent `i`'s decoder as dense tensors in their own shapes: {name: tensor} (matrices materialized)."
+    out = {n: A @ B.T for n, (A, B) in self.decoder_factors(i).items()}
+    shapes = {s.name: s.shape for s in self.layout.slots}
+    return out | {n: self.dec_D[_key(n)][i].detach().reshape(shapes[n]) for n in self.vecs}
+
+# %% ../nbs/31_sae.ipynb #08375960
+@patch
+@torch.no_grad()
+def decoder_energy(self:LowRankSAE)->Tensor:
+    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
+    A, B, D = self.dec_A, self.dec_B, self.dec_D
+    def mat(a, b):  # one latent at a time: the same float32 sums as reading one latent's factors
+        return torch.stack([((ai.T @ ai) * (bi.T @ bi)).sum() for ai, bi in zip(a, b)])
+    e = {n: mat(A[_key(n)], B[_key(n)]) for n in self.mats}
+    e |= {n: D[_key(n)].pow(2).sum(1) for n in self.vecs}
+    return _shares(torch.stack([e[n] for n in self.layout.names], 1))
+
+# %% ../nbs/31_sae.ipynb #bcc44327
+@patch
+@torch.no_grad()
+def decoder_line_energy(self:LowRankSAE, i:int, axis:int=0)->dict:
+    "Latent `i`'s decoder norm² per row (`axis=0`, (m,)) or per column (`axis=1`, (n,)) of each matrix."
+    out = {}
+    for n, (A, B) in self.decoder_factors(i).items():
+        out[n] = ((A @ (B.T @ B)) * A).sum(1) if axis == 0 else ((B @ (A.T @ A)) * B).sum(1)
+    return out
+
+# %% ../nbs/31_sae.ipynb #b7707c9c
+@patch
+@torch.no_grad()
+def decoder_flat(self:LowRankSAE, ids=None)->Tensor:
+    "Decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (few latents)."
+    dev = self.b_enc.device
+    ids = torch.arange(self.n_latents, device=dev) if ids is None else torch.as_tensor(ids, device=dev)
+    ts = {n: self.dec_A[_key(n)][ids] @ self.dec_B[_key(n)][ids].transpose(1, 2) for n in self.mats}
+    ts |= {n: self.dec_D[_key(n)][ids] for n in self.vecs}
+    return self.layout.flatten(ts, batch_shape=(len(ids),))
+
+# %% ../nbs/31_sae.ipynb #dcbd20d3
+@patch
+@torch.no_grad()
+def bias_flat(self:LowRankSAE)->Tensor:
+    "The decoder bias as one flat row in the layout's order, in the SAE's scaled input units (zeros if none)."
+    if not self.has_bias: return self.b_enc.new_zeros(self.layout.numel)
+    b = self._bias(False)
+    ts = {n: b[n][0] @ b[n][1].transpose(1, 2) for n in self.mats} | {n: b[n] for n in self.vecs}
+    return self.layout.flatten(ts, batch_shape=(1,))[0]
+
+# %% ../nbs/31_sae.ipynb #fe088296
+@patch
+def n_params(self:LowRankSAE)->int: return sum(p.numel() for p in self.parameters())
 
 # %% ../nbs/31_sae.ipynb #71a12927
 def _rows(data, ids):
@@ -641,7 +794,8 @@ def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
 
 # %% ../nbs/31_sae.ipynb #8eb9d455
 def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
-    "Write the SAE (and optionally its trainer's optimizer state, settings and step) to one safetensors file."
+    """Write the SAE (and optionally its trainer's optimizer state, settings and step) to one safetensors file,
+    atomically: written beside `path`, then renamed over it."""
     ts = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
     meta = dict(kind=type(sae).__name__, config=json.dumps(sae.config))
     if getattr(sae, 'layout', None) is not None: meta['layout'] = sae.layout.to_json()
@@ -651,7 +805,7 @@ def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
             for k, v in st.items():
                 ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v, device=p.device).detach().cpu().clone().contiguous()
         meta['trainer'] = json.dumps(trainer.config | dict(step=trainer.step))
-    save_file(ts, str(path), metadata=meta)
+    with atomic_path(path) as tmp: save_file(ts, str(tmp), metadata=meta)  # a crash leaves the old file
 
 def load_sae(path, with_trainer:bool=False, device=None):
     """Rebuild an SAE saved by `save_sae`, on `device` (default CPU); with `with_trainer`, also its trainer, ready
@@ -712,8 +866,3 @@ def synthetic_updates(
     X = torch.einsum('na,nad->nd', c, D[which])
     X = X + noise * X.norm(dim=1, keepdim=True) * torch.randn(X.shape, generator=g) / math.sqrt(X.shape[1])
     return X, D, which
-
-def max_cos(dec:Tensor, targets:Tensor)->Tensor:
-    "For each target row, the largest |cosine| with any decoder row: (n_targets,)."
-    a, b = dec / dec.norm(dim=1, keepdim=True).clamp_min(1e-12), targets / targets.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    return (b @ a.T).abs().max(1).values

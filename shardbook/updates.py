@@ -13,11 +13,12 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from torch.func import functional_call, grad, vmap
 from safetensors.torch import save_file, load_file, safe_open
-from .utils import _need_int, _need_pos
+from fastcore.basics import patch
+from .utils import _need_int, _need_pos, atomic_path
 
 # %% auto #0
-__all__ = ['select_params', 'Slot', 'Layout', 'neuron_norms', 'FactoredUpdate', 'per_sample_grads', 'LinearFactorCapture',
-           'check_finite', 'StepCapture', 'sparsity_stats', 'DiskStore', 'UpdateBuffer']
+__all__ = ['select_params', 'Slot', 'Layout', 'neuron_norms', 'FactoredUpdate', 'truncate', 'per_sample_grads',
+           'LinearFactorCapture', 'check_finite', 'StepCapture', 'sparsity_stats', 'DiskStore', 'UpdateBuffer']
 
 # %% ../nbs/30_updates.ipynb #0f515633
 def _need_data(name, x, todo="drop or fix those updates first"):
@@ -189,6 +190,67 @@ class FactoredUpdate:
         "Layout of the materialized update (factored tensors first, then dense), in this object's order."
         return Layout.from_named(self.shapes)
 
+# %% ../nbs/30_updates.ipynb #e36f585d
+def truncate(
+    x,                     # dense (..., m, n) matrices, or factors (U (..., m, s), V (..., n, s)) of U Vᵀ
+    rank:int|None=None,    # directions to keep (None: all)
+    balanced:bool=False,   # √S into both factors, each pair's sign fixed (A's largest entry > 0); else S into A
+    rtol:float|None=None,  # also drop singular values <= rtol × the largest (None: keep every direction)
+    pad:float|None=None,   # fewer directions than `rank`: pad to `rank` with CPU-seeded noise of this scale
+    dtype=None,            # compute in this dtype and cast back (e.g. torch.float64); None: the input's
+    energy:bool=False,     # also return the kept share of the squared norm (1 where x is 0)
+)->tuple:                  # (A (..., m, r), B (..., n, r)) with A Bᵀ ≈ x, then the kept share if `energy`
+    "Best rank-`rank` factors of dense matrices or of factored ones (truncated SVD)."
+    if rank is not None: _need_int('rank', rank, todo="pass None (all directions) or the rank to keep")
+    fac = isinstance(x, tuple)
+    A0 = x[0] if fac else x
+    B0 = x[1] if fac else x
+    if fac and A0.shape[-1] == 0:  # an empty product: nothing to factor
+        return (A0, B0, 1.0) if energy else (A0, B0)
+    cast = (lambda t: t) if dtype is None else (lambda t: t.to(dtype))
+    if fac:
+        (Qu, Ru), (Qv, Rv) = torch.linalg.qr(cast(A0)), torch.linalg.qr(cast(B0))
+        L, S, Rh = torch.linalg.svd(Ru @ Rv.mT)
+    else: L, S, Rh = torch.linalg.svd(cast(x), full_matrices=False)
+    r = S.shape[-1] if rank is None else min(rank, S.shape[-1])
+    if rtol is not None:
+        big = S[..., :1] > 0
+        r = min(r, int(((S > S[..., :1] * rtol) & big).sum(-1).max())) if S.numel() else 0
+    if balanced: A, B = _balanced(Qu @ L if fac else L, Qv @ Rh.mT if fac else Rh.mT, S, r)
+    else:
+        A = (Qu @ (L[..., :r] * S[..., None, :r])) if fac else L[..., :r] * S[..., None, :r]
+        B = (Qv @ Rh[..., :r, :].mT) if fac else Rh[..., :r, :].mT
+    if pad is not None and r < (rank or 0):  # A's noise first, then B's, from one generator
+        g = torch.Generator().manual_seed(0)
+        A, B = _pad_cols(A, rank - r, pad, g), _pad_cols(B, rank - r, pad, g)
+    A, B = A.to(A0.dtype).contiguous(), B.to(B0.dtype).contiguous()
+    if not energy: return A, B
+    tot = (S ** 2).sum(-1)
+    kept = torch.where(tot > 0, (S[..., :r] ** 2).sum(-1) / tot, torch.ones_like(tot))
+    return A, B, (kept.item() if kept.ndim == 0 else kept)
+
+def _balanced(L, R, S, r):
+    "√S into both factors' first `r` columns, each column pair's sign fixed by A's largest entry."
+    sq = S[..., :r].sqrt()
+    A, B = L[..., :r] * sq[..., None, :], R[..., :r] * sq[..., None, :]
+    # the SVD fixes each pair (column of A, column of B) only up to a joint sign: make A's largest entry positive
+    sgn = A.gather(-2, A.abs().argmax(-2, keepdim=True)).sign().clamp_min(0) * 2 - 1
+    return A * sgn, B * sgn
+
+def _pad_cols(t, n, scale, g):
+    "`t` with `n` more columns of noise of scale `scale`, drawn from the CPU generator `g`, then moved."
+    return torch.cat([t, scale * torch.randn(*t.shape[:-1], n, generator=g, dtype=t.dtype).to(t.device)], -1)
+
+# %% ../nbs/30_updates.ipynb #b0f8c88f
+@patch
+def truncate(self:FactoredUpdate,
+    rank:int,   # directions kept per tensor and update
+    **kwargs,   # more options of `truncate` (`balanced`, `rtol`, `dtype`)
+)->FactoredUpdate:
+    "Each factored tensor cut to its best rank-`rank` approximation."
+    fac = {n: truncate(uv, rank, **kwargs) for n, uv in self.factors.items()}
+    return FactoredUpdate(fac, dict(self.dense))
+
 # %% ../nbs/30_updates.ipynb #46d28a6a
 def per_sample_grads(
     model:nn.Module,   # the policy
@@ -310,18 +372,15 @@ def sparsity_stats(
 def _nbytes(u): return u.nbytes if isinstance(u, FactoredUpdate) else u.nelement() * u.element_size()
 
 def _write_chunk(path, n_done, pending):
-    "Write `pending` as the next chunk under `path`, atomically (temp file, then rename); empty `pending`."
+    "Write `pending` as the next chunk under `path`, atomically (`atomic_path`); empty `pending`."
     if not pending: return
     ups, steps, labels = zip(*pending)
     i = max([int(p.name[6:-12]) for p in path.glob('chunk_*.safetensors')], default=-1) + 1
-    dest, tmp = path / f'chunk_{i:06d}.safetensors', path / f'.chunk_{i:06d}.tmp'
-    try:  # the updates were queued on CPU (DiskStore.add); steps and labels join them in the file
-        save_file({'updates': torch.stack(ups), 'steps': torch.tensor(steps), 'labels': torch.tensor(labels)},
-                  str(tmp))
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a half-written chunk never gets a chunk_ name; the updates stay queued
-        raise
+    # the updates were queued on CPU (DiskStore.add); steps and labels join them in the file. A write that
+    # fails leaves no chunk_ file (the temporary one is removed) and the updates stay queued
+    with atomic_path(path / f'chunk_{i:06d}.safetensors') as tmp:
+        tensors = dict(updates=torch.stack(ups), steps=torch.tensor(steps), labels=torch.tensor(labels))
+        save_file(tensors, str(tmp))
     n_done[0] += 1
     pending.clear()
 
@@ -339,7 +398,7 @@ class DiskStore:
         self.chunk = _need_int('chunk', chunk, todo="pass how many updates to write per file")
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        for t in self.path.glob('.chunk_*.tmp'): t.unlink()  # left by a crash mid-write: never valid
+        for t in self.path.glob('.chunk_*.tmp*'): t.unlink()  # left by a crash mid-write: never valid
         self.width, on_disk, n = None, 0, 0
         for p in sorted(self.path.glob('chunk_*.safetensors')):
             try:

@@ -38,11 +38,12 @@ ALLOWED = {  # (module, function) -> why it may create tensors on the default de
     ("sae", "LowRankSAE.__init__"):
         "constructor: weights drawn from a CPU generator (the same SAE on every machine), then sae.to(device)",
     ("sae", "DenseSAE.init_from_data"): "CPU generator draw, moved with .to(X.device) on the next line",
-    ("sae", "LowRankSAE.init_from_data"): "CPU generator draw, turned into Python indices with .tolist()",
-    ("sae", "_rank_r"): "CPU generator draw (padding noise), moved with .to(t.device) on the same line",
+    ("sae", "init_from_data"):  # LowRankSAE.init_from_data, a @patch method
+        "CPU generator draw, turned into Python indices with .tolist()",
+    ("updates", "_pad_cols"): "CPU generator draw (padding noise), moved with .to(t.device) on the same line",
     ("sae", "SAETrainer.fit"): "CPU generator draw, turned into Python indices with .tolist()",
     ("sae", "synthetic_updates"): "a CPU data generator (seeded, the same data everywhere): move its output",
-    ("planted", "multilabel_f1"):
+    ("scores", "multilabel_f1"):
         "torch.as_tensor(M) keeps a tensor where it is (an array goes to CPU); A follows M.device",
 }
 
@@ -364,9 +365,9 @@ def test_lm_rl_pieces(dev, tiny_lm):
 
 @on_device
 def test_planted_training_and_scores(dev):
-    from shardbook.planted import (PlantedBandit, policy_net, train_reinforce, rollout,
-                                   kmeans_baseline, pca_baseline, multilabel_f1, shard_clusters,
+    from shardbook.planted import (PlantedBandit, policy_net, train_reinforce, rollout, shard_clusters,
                                    unit_updates)
+    from shardbook.scores import kmeans_baseline, pca_baseline, multilabel_f1
     def run(d, factored):
         pol = policy_net(5, 5, hidden=8).to(d)
         return train_reinforce(lambda: PlantedBandit(K=4, horizon=2), pol, iters=2, episodes=6,

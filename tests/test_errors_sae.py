@@ -155,3 +155,29 @@ def test_evaluation_refuses_empty_or_non_finite_data():
         codes(sae, torch.zeros(0, 10))
     with pytest.raises(ValueError, match=r"x has 80 NaN/inf entries in 8 update\(s\)"):
         DenseSAE(10, 4, 2).init_from_data(torch.full((8, 10), float("nan")))
+
+
+def test_save_sae_is_atomic(tmp_path, monkeypatch):
+    "A save that dies mid-write leaves the previous file intact and no temporary beside it."
+    import shardbook.sae as S
+    path = tmp_path / "s.safetensors"
+    sae = DenseSAE(8, 4, 2)
+    save_sae(sae, path)
+    before = path.read_bytes()
+
+    def dies(tensors, filename, metadata=None):
+        with open(filename, "wb") as f: f.write(b"partial")
+        raise OSError("disk died mid-write")
+
+    monkeypatch.setattr(S, "save_file", dies)
+    with pytest.raises(OSError, match="mid-write"): save_sae(DenseSAE(8, 4, 2, seed=1), path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["s.safetensors"]
+    monkeypatch.undo()
+    assert torch.equal(load_sae(path).W_dec, sae.W_dec)
+
+
+def test_dense_accessors_need_a_layout():
+    with pytest.raises(ValueError, match="decoder_energy needs the SAE's layout"):
+        DenseSAE(8, 4, 2).decoder_energy()
+    with pytest.raises(ValueError, match="decoder_dense needs the SAE's layout"):
+        DenseSAE(8, 4, 2).decoder_dense(0)

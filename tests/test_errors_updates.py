@@ -6,7 +6,7 @@ import torch
 from torch import nn
 import shardbook.updates as U
 from shardbook.updates import (DiskStore, FactoredUpdate, Layout, StepCapture, UpdateBuffer,
-                               per_sample_grads, sparsity_stats)
+                               per_sample_grads, sparsity_stats, truncate)
 
 torch.set_num_threads(1)
 
@@ -134,3 +134,19 @@ def test_no_warning_on_valid_store_use(tmp_path):
         with DiskStore(tmp_path / "s", cap_bytes=10**6, chunk=3) as s:
             _fill(s, 7)
         assert DiskStore(tmp_path / "s", cap_bytes=10**6).n_chunks == 3
+
+def test_store_removes_stale_temporaries_on_open(tmp_path):
+    "Temporaries a crashed writer left (this layout's and the older `.chunk_N.tmp`) are removed on open."
+    with DiskStore(tmp_path / "s", cap_bytes=10**6) as s: _fill(s, 2)
+    for name in (".chunk_000001.safetensors.tmp4242", ".chunk_000001.tmp"):
+        (tmp_path / "s" / name).write_bytes(b"half")
+    st = DiskStore(tmp_path / "s", cap_bytes=10**6)
+    assert not list((tmp_path / "s").glob(".chunk_*"))
+    assert st.load()[1].tolist() == [0, 1]
+
+
+def test_truncate_refuses_a_bad_rank():
+    with pytest.raises(ValueError, match="rank must be a positive int, got 0"):
+        truncate(torch.randn(5, 4), 0)
+    with pytest.raises(TypeError, match="rank must be a positive int"):
+        truncate((torch.randn(5, 2), torch.randn(4, 2)), 1.5)

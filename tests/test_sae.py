@@ -78,3 +78,36 @@ def test_checkpoint_roundtrip_dense_and_errors(tmp_path):
     back = load_sae(tmp_path / "d.safetensors")
     assert torch.allclose(back.preacts(X), sae.preacts(X))
     with pytest.raises(ValueError, match="no trainer state"): load_sae(tmp_path / "d.safetensors", with_trainer=True)
+
+def test_decoder_accessors_agree_with_the_flat_decoders():
+    "decoder_factors / decoder_dense / decoder_energy / decoder_line_energy read what decoder_flat materializes."
+    lr = LowRankSAE(LAY, 8, 2, rank=2, seed=3).init_from_data(_fu(B=8), seed=0)
+    dn = DenseSAE(LAY.numel, 8, 2, layout=LAY, seed=3)
+    for sae in (lr, dn):
+        flat = sae.decoder_flat()
+        parts = LAY.split(flat)
+        E = sae.decoder_energy()
+        assert E.shape == (8, len(LAY))
+        want = torch.stack([parts[n].flatten(1).pow(2).sum(1) for n in LAY.names], 1)
+        assert E.dtype == torch.float64
+        torch.testing.assert_close(E, (want / want.sum(1, keepdim=True)).double(), atol=1e-5, rtol=1e-5)
+        for i in (0, 5):
+            d = sae.decoder_dense(i)
+            assert list(d) == (lr.mats + lr.vecs if sae is lr else LAY.names)
+            for n, t in d.items():
+                assert t.shape == LAY.by_name[n].shape
+                torch.testing.assert_close(t, parts[n][i], atol=1e-6, rtol=1e-5)
+    A, B = lr.decoder_factors(5)["W1"]
+    assert A.shape == (6, 2) and B.shape == (5, 2) and not A.requires_grad
+    W1 = lr.decoder_dense(5)["W1"]
+    torch.testing.assert_close(lr.decoder_line_energy(5)["W1"], W1.pow(2).sum(1), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(lr.decoder_line_energy(5, axis=1)["W1"], W1.pow(2).sum(0), atol=1e-6, rtol=1e-5)
+
+def test_dense_bias_flat_reconstructs():
+    "DenseSAE.bias_flat is the twin of LowRankSAE's: codes @ decoders + bias, over the scale, is the reconstruction."
+    X = _fu(B=16).to_flat(LAY)
+    for sae in (DenseSAE(LAY.numel, 8, 2, layout=LAY), LowRankSAE(LAY, 8, 2)):
+        sae.set_scale(X)
+        rec = (codes(sae, X) @ sae.decoder_flat() + sae.bias_flat()) / sae.x_scale
+        torch.testing.assert_close(sae.sse(X), (X - rec).pow(2).sum(1), atol=1e-4, rtol=1e-4)
+    assert torch.equal(DenseSAE(LAY.numel, 8, 2, bias=False).bias_flat(), torch.zeros(LAY.numel))

@@ -3,7 +3,8 @@ import warnings
 import pytest, torch
 from torch import nn
 from shardbook.updates import (select_params, Layout, FactoredUpdate, StepCapture, UpdateBuffer, DiskStore,
-                               LinearFactorCapture, per_sample_grads, sparsity_stats, neuron_norms, check_finite)
+                               LinearFactorCapture, per_sample_grads, sparsity_stats, neuron_norms, check_finite,
+                               truncate)
 
 torch.set_num_threads(1)
 
@@ -125,3 +126,46 @@ def test_add_batch_checks_once_and_keeps_labels():
     fu = FactoredUpdate({"W": (torch.randn(3, 4, 2), torch.randn(3, 5, 2))})
     buf2 = UpdateBuffer(budget_bytes=10_000); buf2.add_batch(fu, step=0)
     assert torch.allclose(buf2.all()[0].gram(), fu.gram(), atol=1e-5)
+
+
+def _lowrank(m, n, s, seed=0, B=None):
+    g = torch.Generator().manual_seed(seed)
+    lead = () if B is None else (B,)
+    return torch.randn(*lead, m, s, generator=g), torch.randn(*lead, n, s, generator=g)
+
+def test_truncate_serves_all_three_call_patterns():
+    "Factored in float64 with a numerical cut and energy (step updates), dense (a step's Δ), balanced (SAE init)."
+    U, V = _lowrank(9, 7, 5)
+    W = U @ V.T
+    A, B, kept = truncate((U, V), 2, rtol=1e-7, dtype=torch.float64, energy=True)
+    assert A.dtype == B.dtype == torch.float32 and A.shape == (9, 2) and B.shape == (7, 2)
+    S = torch.linalg.svdvals(W.double())
+    assert kept == pytest.approx(float((S[:2] ** 2).sum() / (S ** 2).sum()), rel=1e-6)
+    Ad, Bd = truncate(W, 2)
+    torch.testing.assert_close(Ad @ Bd.T, A @ B.T, atol=1e-4, rtol=1e-4)
+    Ae, Be = truncate(W)                                   # rank=None: exact
+    torch.testing.assert_close(Ae @ Be.T, W, atol=1e-4, rtol=1e-4)
+    Ub, Vb = _lowrank(6, 5, 1, B=3)
+    Ab, Bb = truncate((Ub, Vb), 3, balanced=True, pad=1e-6)  # 1 direction, padded to 3 columns of tiny noise
+    assert Ab.shape == (3, 6, 3) and float(Ab[..., 1:].abs().max()) < 1e-4
+    torch.testing.assert_close(Ab[..., :1].norm(dim=1), Bb[..., :1].norm(dim=1))
+    assert (Ab[..., 0].gather(1, Ab[..., 0].abs().argmax(1, keepdim=True)) > 0).all()  # canonical sign
+    torch.testing.assert_close(Ab @ Bb.mT, Ub @ Vb.mT, atol=1e-4, rtol=1e-4)
+
+def test_truncate_numerical_rank_and_zeros():
+    U = torch.randn(8, 2, generator=torch.Generator().manual_seed(1)) @ torch.randn(2, 6)
+    V = torch.randn(7, 6)
+    A, B, kept = truncate((U, V), rtol=1e-7, dtype=torch.float64, energy=True)
+    assert A.shape == (8, 2) and kept == pytest.approx(1.0)  # two directions, whatever the 6 columns
+    Z = truncate((torch.zeros(5, 3), torch.zeros(4, 3)), rtol=1e-7, energy=True)
+    assert Z[0].shape == (5, 0) and Z[2] == 1.0
+    E = truncate((torch.zeros(5, 0), torch.zeros(4, 0)), 2, energy=True)  # an empty product passes through
+    assert E[0].shape == (5, 0) and E[2] == 1.0
+
+def test_factored_update_truncate():
+    U, V = _lowrank(6, 5, 4, B=3)
+    fu = FactoredUpdate({"W": (U, V)}, {"b": torch.ones(3, 6)})
+    ft = fu.truncate(2)
+    assert ft.factors["W"][0].shape == (3, 6, 2) and torch.equal(ft.dense["b"], fu.dense["b"])
+    A, B = truncate((U, V), 2)
+    assert torch.equal(ft.factors["W"][0], A) and torch.equal(ft.factors["W"][1], B)
