@@ -669,7 +669,7 @@ def probe_cli(
     max_tokens:int|None=None,  # whole documents, drawn at random, up to about this many tokens
     fractions:Annotated[float, dict(nargs=3)]=(0.6, 0.15, 0.25),  # train, val, test shares
     max_docs:int|None=None,    # keep only the first documents of the corpus
-    random_control:bool=True,  # also probe a random-weights copy of each model
+    random_control:bool=True,  # probe a random-weights copy too (--no-random-control: don't)
     seed:int=0,                # seeds the split, the shuffled targets, the control, the bootstrap
     force:bool=False,          # recompute (model, corpus) runs already in `csv`
 )->list:                       # the models probed now (skipped ones left out)
