@@ -63,3 +63,22 @@ def test_results_ci_level():
     col.test = dict(n=torch.ones(1))
     with pytest.raises(ValueError, match="ci must be a level strictly between 0 and 1.*got 95"):
         col.results(ci=95)
+
+def test_cli_checks_before_loading(monkeypatch, tmp_path):
+    "The command refuses a missing model list, bad limits, an unknown corpus or a foreign table before any model loads."
+    import shardbook.models
+    from fastcore.script import CliError
+    monkeypatch.setattr(shardbook.models, "load_lm", lambda *a, **k: pytest.fail("loaded a model"))
+    csv = tmp_path/"probe.csv"
+    with pytest.raises(CliError, match="at least one model"): P.probe_cli(csv=csv)
+    with pytest.raises(ValueError, match="max_tokens must be a positive int or None"):
+        P.probe_cli("smollm2-135m", csv=csv, max_tokens=0)
+    with pytest.raises(ValueError, match="the val share must be > 0"):
+        P.probe_cli("smollm2-135m", csv=csv, fractions=(1, 0, 0))
+    with pytest.raises(ValueError, match="Unknown corpus 'no-such-corpus'"):
+        P.probe_cli("smollm2-135m", csv=csv, corpus="no-such-corpus")
+    (tmp_path/"texts").mkdir()
+    for i in range(3): (tmp_path/"texts"/f"{i}.txt").write_text("a b c d")
+    csv.write_text("model,corpus,score\nm,c,1\n")
+    with pytest.raises(ValueError, match="not a probe table's .*give another --csv"):
+        P.probe_cli("smollm2-135m", csv=csv, corpus=str(tmp_path/"texts"))

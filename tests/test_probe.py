@@ -1,5 +1,5 @@
 "Tests for `shardbook.probe`: the streamed fit against a direct solve, and the early errors. Tiny random models, no downloads."
-import pytest, torch
+import pandas as pd, pytest, torch
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from tokenizers import Tokenizer, models, pre_tokenizers
 from shardbook.texts import Document
@@ -140,3 +140,51 @@ def test_pending_gram_flush_is_exact():
         a, b = col_end.stats["train", *k], col_often.stats["train", *k]
         assert a.n == b.n and rel(a.xx, b.xx) < 1e-12 and rel(a.xy, b.xy) < 1e-12, k
     assert not col_end._pending and not col_often._pending  # reading `stats` flushed everything
+
+def _cli_setup(tmp_path):
+    "A tiny model saved to a folder (as `load_lm` reads it) and a folder of text files."
+    model, tok = tiny_model(), tiny_tokenizer()
+    model.save_pretrained(tmp_path/"tiny")
+    tok.save_pretrained(tmp_path/"tiny")
+    (tmp_path/"texts").mkdir()
+    for d in docs(12): (tmp_path/"texts"/f"{d.id}.txt").write_text(d.text)
+    return str(tmp_path/"tiny"), str(tmp_path/"texts"), tmp_path/"out"/"probe.csv"
+
+def test_cli_entry_point_runs_and_resumes(tmp_path, monkeypatch):
+    "`shardbook-probe` as pyproject registers it: a run from the command line, then a rerun that recomputes nothing."
+    import os, re, subprocess, sys
+    from pathlib import Path
+    import shardbook.probe as P
+    pyproject = (Path(__file__).parents[1]/"pyproject.toml").read_text()
+    entry = re.search(r'^shardbook-probe = "([\w.]+):(\w+)"$', pyproject, re.M)  # under [project.scripts]
+    assert entry, "pyproject.toml registers no shardbook-probe script"
+    mod, fn = entry.groups()
+    script = tmp_path/"shardbook-probe"  # what pip writes for a console script
+    script.write_text(f"import sys\nfrom {mod} import {fn}\nif __name__ == '__main__': sys.exit({fn}())\n")
+    model, texts, csv = _cli_setup(tmp_path)
+    args = [model, "--corpus", texts, "--csv", str(csv), "--fractions", "0.5", "0.2", "0.3", "--no-random-control"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "TQDM_DISABLE": "1"}
+    out = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    table = csv.read_bytes()
+    df = pd.read_csv(csv)
+    assert list(df.columns) == P.PROBE_COLUMNS and set(df.model) == {model} and set(df.corpus) == {texts}
+    assert "random x_t" not in set(df.features)                 # --no-random-control reached probe_lm
+    # the rerun, with the same arguments: every (model, corpus) run is in the table, nothing is computed
+    monkeypatch.setattr(P, "probe_model", lambda *a, **k: pytest.fail("recomputed a run already in the table"))
+    assert P.probe_cli(model, csv=csv, corpus=texts, fractions=(0.5, 0.2, 0.3), random_control=False) == []
+    assert csv.read_bytes() == table
+
+def test_cli_force_recomputes_the_same_rows(tmp_path, capsys):
+    "`force=True` reruns a stored run; seeded, it writes the same table; a second model is added beside the first."
+    import shutil
+    from shardbook.probe import probe_cli
+    model, texts, csv = _cli_setup(tmp_path)
+    kw = dict(csv=csv, corpus=texts, fractions=(0.5, 0.2, 0.3), random_control=False)
+    assert probe_cli(model, **kw) == [model]
+    table = csv.read_bytes()
+    assert probe_cli(model, force=True, **kw) == [model] and csv.read_bytes() == table
+    shutil.copytree(model, tmp_path/"tiny2")
+    assert probe_cli(model, str(tmp_path/"tiny2"), **kw) == [str(tmp_path/"tiny2")]
+    assert set(pd.read_csv(csv).model) == {model, str(tmp_path/"tiny2")}
+    assert "skipped" in capsys.readouterr().out
