@@ -5,9 +5,8 @@
 # %% auto #0
 __all__ = ['COUNTRIES', 'WORDS', 'KINDS', 'TOLS', 'EVERYDAY', 'Task', 'make_tasks', 'make_prompt', 'tiny_tokenizer', 'tiny_llama',
            'n_layers_of', 'select_linears', 'set_trainable', 'stop_ids', 'Batch', 'sample_answers', 'answer_logprobs',
-           'group_advantages', 'compress', 'episode_updates', 'RLConfig', 'same_run', 'changed_fractions',
-           'Interrupted', 'GRPORun', 'run_grpo', 'ckpt_path', 'load_policy', 'grpo_cli', 'lowrank',
-           'ShardCaptureCallback']
+           'group_advantages', 'episode_updates', 'RLConfig', 'same_run', 'changed_fractions', 'Interrupted', 'GRPORun',
+           'run_grpo', 'ckpt_path', 'load_policy', 'grpo_cli', 'ShardCaptureCallback']
 
 # %% ../nbs/40_lm_rl.ipynb #e68c6806
 import math, random, re, os, string, hashlib, json, difflib, time
@@ -18,29 +17,14 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch, store_attr
 from fastcore.script import call_parse
 from transformers import TrainerCallback
-from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, StepCapture
+from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, StepCapture, truncate
+from .tasks import rl_countries, rl_words
 from .utils import _need_int, _need_pos, _device_of, atomic_path
 from .sae import LowRankSAE, SAETrainer
 
 # %% ../nbs/40_lm_rl.ipynb #8b6cd715
-COUNTRIES = [  # country, capital, continent
-    ("France", "Paris", "Europe"), ("Italy", "Rome", "Europe"), ("Spain", "Madrid", "Europe"),
-    ("Germany", "Berlin", "Europe"), ("Japan", "Tokyo", "Asia"), ("China", "Beijing", "Asia"),
-    ("India", "New Delhi", "Asia"), ("Egypt", "Cairo", "Africa"), ("Kenya", "Nairobi", "Africa"),
-    ("Nigeria", "Abuja", "Africa"), ("Canada", "Ottawa", "North America"), ("Mexico", "Mexico City", "North America"),
-    ("Brazil", "Brasilia", "South America"), ("Argentina", "Buenos Aires", "South America"), ("Peru", "Lima", "South America"),
-    ("Australia", "Canberra", "Oceania"), ("Russia", "Moscow", "Europe"), ("Greece", "Athens", "Europe"),
-    ("Portugal", "Lisbon", "Europe"), ("Norway", "Oslo", "Europe"), ("Sweden", "Stockholm", "Europe"),
-    ("Poland", "Warsaw", "Europe"), ("Austria", "Vienna", "Europe"), ("Ireland", "Dublin", "Europe"),
-    ("Thailand", "Bangkok", "Asia"), ("Vietnam", "Hanoi", "Asia"), ("Iran", "Tehran", "Asia"),
-    ("Turkey", "Ankara", "Asia"), ("Chile", "Santiago", "South America"), ("Cuba", "Havana", "North America"),
-    ("Morocco", "Rabat", "Africa"), ("Ghana", "Accra", "Africa"), ("Ethiopia", "Addis Ababa", "Africa"),
-    ("Colombia", "Bogota", "South America"), ("Indonesia", "Jakarta", "Asia"), ("Finland", "Helsinki", "Europe"),
-]
-
-WORDS = ["apple", "river", "stone", "cloud", "green", "house", "light", "music", "paper", "table", "water", "bread",
-         "chair", "dream", "field", "glass", "heart", "money", "night", "ocean", "plant", "sound", "train", "world",
-         "horse", "smile", "storm", "tiger", "candle", "garden", "window", "silver", "forest", "winter", "letter", "doctor"]
+COUNTRIES = rl_countries()   # (country, capital, continent): 36 rows of the one table in `04_tasks`
+WORDS = rl_words()           # 36 words of the one word list in `04_tasks`
 
 # %% ../nbs/40_lm_rl.ipynb #a7473d4e
 def _sim(a, b): return difflib.SequenceMatcher(None, a, b).ratio()
@@ -227,19 +211,6 @@ def group_advantages(rewards:torch.Tensor, episode:torch.Tensor,
         adv = adv / (var[episode].sqrt() + 1e-4)
     return adv
 
-# %% ../nbs/40_lm_rl.ipynb #da893c31
-def compress(U:torch.Tensor, V:torch.Tensor, rank:int|None=None):
-    "Exact (rank=None) or truncated rank form of `U @ V.T`: returns (U', V', kept energy fraction)."
-    if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank to keep")
-    if U.shape[1] == 0: return U, V, 1.0
-    Qu, Ru = torch.linalg.qr(U.double()); Qv, Rv = torch.linalg.qr(V.double())
-    W, S, Zh = torch.linalg.svd(Ru @ Rv.T)
-    tot = (S ** 2).sum().item()
-    r = int((S > S[0] * 1e-7).sum()) if S.numel() and S[0] > 0 else 0
-    if rank is not None: r = min(r, rank)
-    kept = (S[:r] ** 2).sum().item() / tot if tot > 0 else 1.0
-    return (Qu @ (W[:, :r] * S[:r])).to(U.dtype), (Qv @ Zh[:r].T).to(V.dtype), kept
-
 # %% ../nbs/40_lm_rl.ipynb #2d9f1f6a
 def episode_updates(fu:FactoredUpdate, episode:torch.Tensor, rank:int|None=None,
                     sign:float=-1.)->tuple:
@@ -252,7 +223,8 @@ def episode_updates(fu:FactoredUpdate, episode:torch.Tensor, rank:int|None=None,
             # (m, G*T): one column per token
             u = sign * U[rows].permute(1, 0, 2).reshape(U.shape[1], -1)
             v = V[rows].permute(1, 0, 2).reshape(V.shape[1], -1)
-            u, v, k = compress(u.float(), v.float(), rank)
+            u, v, k = truncate((u.float(), v.float()), rank, rtol=1e-7, dtype=torch.float64,
+                               energy=True)
             kept.append(k)
             fac[n] = (u[None], v[None])
         out.append(FactoredUpdate(fac))
@@ -620,14 +592,6 @@ def grpo_cli(
           f"wall {time.time() - start:.0f}s -> {ckpt}", flush=True)
     return run
 
-# %% ../nbs/40_lm_rl.ipynb #96b4f4b6
-def lowrank(d:torch.Tensor, rank:int|None):
-    "Truncated SVD factors (U, V) of a dense matrix with U @ V.T ~ d (rank=None: exact)."
-    if rank is not None: _need_int('rank', rank, todo="pass None (exact) or the rank to keep")
-    Uf, S, Vh = torch.linalg.svd(d.float(), full_matrices=False)
-    r = len(S) if rank is None else min(rank, len(S))
-    return (Uf[:, :r] * S[:r]).contiguous(), Vh[:r].T.contiguous()
-
 # %% ../nbs/40_lm_rl.ipynb #6aeaec13
 class ShardCaptureCallback(TrainerCallback):
     "Capture each optimizer step's update of chosen `nn.Linear` weights in a HF `Trainer`."
@@ -698,7 +662,7 @@ def on_optimizer_step(self:ShardCaptureCallback, args, state, control, **kwargs)
     deltas, self._delta = self.layout.split(self._delta), None
     fac = {}
     for n, d in deltas.items():
-        U, V = lowrank(d, self.rank)
+        U, V = truncate(d.float(), self.rank)
         fac[n] = (U[None], V[None])
     upd = FactoredUpdate(fac)
     self.steps.append(state.global_step)

@@ -15,17 +15,18 @@ from tqdm.auto import tqdm
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 from .updates import FactoredUpdate, Layout
-from .sae import LowRankSAE, SAETrainer, codes, evaluate, _key
+from .sae import LowRankSAE, SAETrainer, codes, evaluate
+from .scores import cluster_scores
 from .lmrl import GRPORun, TOLS, Batch, answer_logprobs, make_prompt, stop_ids
 from .utils import _device_of, _need_int, mean_sd, versus
 
 # %% auto #0
 __all__ = ['EVERYDAY_ANALYSIS', 'SLOW_ANALYSIS', 'TESTS', 'reward_curves', 'target_logprobs', 'eval_prompts', 'eval_tasks',
            'held_out_rewards', 'sparsity_curves', 'delta_table', 'weighted_unchanged', 'live_updates', 'fit_sae',
-           'pca_heldout_fvu', 'gram_embedding', 'fvu_vs_l0', 'cluster_scores', 'alignment_table', 'decoder_dense',
-           'decoder_energy', 'neuron_energy', 'shard_table', 'unit', 'random_direction', 'mean_direction', 'alpha_of',
-           'intervene', 'selectivity', 'shard_directions', 'control_directions', 'AnalysisSettings', 'RunStatistics',
-           'claim_tests', 'RunAnalysis', 'analyze_run', 'seed_statistics', 'seed_decisions']
+           'pca_heldout_fvu', 'gram_embedding', 'fvu_vs_l0', 'alignment_table', 'neuron_energy', 'shard_table', 'unit',
+           'random_direction', 'mean_direction', 'alpha_of', 'intervene', 'selectivity', 'shard_directions',
+           'control_directions', 'AnalysisSettings', 'RunStatistics', 'claim_tests', 'RunAnalysis', 'analyze_run',
+           'seed_statistics', 'seed_decisions']
 
 # %% ../nbs/41_shards_lm.ipynb #fa4a8a39
 def reward_curves(run:GRPORun)->pd.DataFrame:
@@ -176,14 +177,6 @@ def fvu_vs_l0(data:FactoredUpdate, layout:Layout, train, test, ks=(1, 2, 4, 8, 1
     G = data.gram() if G is None else G
     return pd.concat([pd.DataFrame(rows), pca_heldout_fvu(G, train, test, ks)], ignore_index=True)
 
-# %% ../nbs/41_shards_lm.ipynb #e7f71f69
-def cluster_scores(labels, clusters)->dict:
-    "Purity (share of each cluster's majority label, weighted) and adjusted mutual information with the labels."
-    df = pd.DataFrame(dict(y=np.asarray(labels), c=np.asarray(clusters)))
-    purity = df.groupby("c").y.agg(lambda s: s.value_counts().iloc[0]).sum() / len(df)
-    return dict(purity=float(purity), ami=float(adjusted_mutual_info_score(df.y, df.c)),
-                n_clusters=int(df.c.nunique()))
-
 # %% ../nbs/41_shards_lm.ipynb #2a6a4f28
 def alignment_table(C:torch.Tensor, E:np.ndarray, labels, seed:int=0)->pd.DataFrame:
     "Purity/AMI with task labels: SAE (strongest latent), k-means and PCA on the same updates, shuffled control."
@@ -206,30 +199,14 @@ def alignment_table(C:torch.Tensor, E:np.ndarray, labels, seed:int=0)->pd.DataFr
         out.append(dict(method=name, kind=kind, **cluster_scores(y, c)))
     return pd.DataFrame(out)
 
-# %% ../nbs/41_shards_lm.ipynb #13765909
-def decoder_dense(sae:LowRankSAE, i:int)->dict:
-    "Latent `i`'s decoder as dense matrices {name: (m, n)} (fine for a parameter subset)."
-    return {n: (sae.dec_A[_key(n)][i] @ sae.dec_B[_key(n)][i].T).detach() for n in sae.mats}
-
-# %% ../nbs/41_shards_lm.ipynb #d860ebf9
-def decoder_energy(sae:LowRankSAE, i:int)->dict:
-    "Share of latent `i`'s decoder norm² in each matrix."
-    def energy(n):
-        A, B = sae.dec_A[_key(n)][i].detach(), sae.dec_B[_key(n)][i].detach()
-        return float(((A.T @ A) * (B.T @ B)).sum())
-    e = {n: energy(n) for n in sae.mats}
-    total = sum(e.values())
-    return {n: v / total for n, v in e.items()}
-
 # %% ../nbs/41_shards_lm.ipynb #93e61b2a
 def neuron_energy(sae:LowRankSAE, i:int)->pd.Series:
     "Latent `i`'s decoder norm² per MLP neuron (gate/up rows plus down columns), by (layer, neuron), as shares."
-    acc = {}
+    acc, rows, cols = {}, sae.decoder_line_energy(i, axis=0), sae.decoder_line_energy(i, axis=1)
     for n in sae.mats:
         m = re.search(r"layers\.(\d+)\.mlp\.(gate|up|down)_proj", n)
         if not m: continue
-        A, B = sae.dec_A[_key(n)][i].detach(), sae.dec_B[_key(n)][i].detach()
-        e = ((A @ (B.T @ B)) * A).sum(1) if m.group(2) != "down" else ((B @ (A.T @ A)) * B).sum(1)
+        e = rows[n] if m.group(2) != "down" else cols[n]
         acc[int(m.group(1))] = acc.get(int(m.group(1)), 0) + e
     if not acc: return pd.Series(dtype=float)
     s = pd.concat({layer: pd.Series(v.cpu().numpy()) for layer, v in sorted(acc.items())})
@@ -239,12 +216,12 @@ def neuron_energy(sae:LowRankSAE, i:int)->pd.Series:
 def shard_table(sae:LowRankSAE, C:torch.Tensor, tasks, top:int=3)->pd.DataFrame:
     "One row per latent that fires: how often, its majority task and purity, code sign, what its decoder touches."
     tasks = np.asarray(tasks)
-    rows = []
+    energy, rows = sae.decoder_energy(), []
     for i in range(C.shape[1]):
         act = (C[:, i] != 0).cpu().numpy()
         if not act.any(): continue
         vc = pd.Series(tasks[act]).value_counts()
-        en = decoder_energy(sae, i)
+        en = {n: float(e) for n, e in zip(sae.layout.names, energy[i]) if n in sae.mats}
         t = max(en, key=en.get)
         ne = neuron_energy(sae, i).nlargest(top)
         rows.append(dict(latent=i, n_active=int(act.sum()), task=vc.index[0], purity=float(vc.iloc[0] / act.sum()),
@@ -311,7 +288,7 @@ def selectivity(eff:pd.DataFrame, own:dict)->pd.DataFrame:
 def shard_directions(sae:LowRankSAE, st:pd.DataFrame)->tuple:
     "Per task, its most used latent's unit decoder oriented by its code sign: (directions, own task)."
     pick = st.sort_values(["n_active", "purity"], ascending=False).drop_duplicates("task")
-    dirs = {f"shard {r.latent}": unit({n: r.sign * v for n, v in decoder_dense(sae, r.latent).items()})
+    dirs = {f"shard {r.latent}": unit({n: r.sign * v for n, v in sae.decoder_dense(r.latent).items()})
             for r in pick.itertuples()}
     return dirs, {f"shard {r.latent}": r.task for r in pick.itertuples()}
 

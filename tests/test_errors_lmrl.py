@@ -3,8 +3,8 @@ import random
 from dataclasses import replace
 import pytest
 import torch
-from shardbook.lmrl import (RLConfig, ShardCaptureCallback, changed_fractions, compress, group_advantages,
-                            lowrank, make_prompt, make_tasks, run_grpo, sample_answers, tiny_llama,
+from shardbook.lmrl import (RLConfig, ShardCaptureCallback, changed_fractions, group_advantages,
+                            make_prompt, make_tasks, run_grpo, sample_answers, tiny_llama,
                             tiny_tokenizer)
 
 torch.set_num_threads(1)
@@ -78,10 +78,6 @@ def test_run_arguments(tok):
 
 
 def test_helpers():
-    with pytest.raises(ValueError, match="rank must be a positive int, got 0"):
-        compress(torch.randn(5, 3), torch.randn(4, 3), rank=0)
-    with pytest.raises(ValueError, match="rank must be a positive int, got 0"):
-        lowrank(torch.randn(5, 4), 0)
     with pytest.raises(ValueError, match=r"got \(3,\) and \(4,\)"):
         group_advantages(torch.ones(3), torch.tensor([0, 0, 1, 1]))
     with pytest.raises(ValueError, match="n_shot=100 but task 'capital' has only 35 pairs"):

@@ -6,8 +6,9 @@ import random, sys, tempfile
 from dataclasses import replace
 import pytest, torch
 from shardbook.lmrl import (make_tasks, make_prompt, tiny_tokenizer, tiny_llama, select_linears, set_trainable,
-                            sample_answers, answer_logprobs, group_advantages, compress, episode_updates, changed_fractions,
-                            RLConfig, run_grpo, Interrupted, ShardCaptureCallback, lowrank)
+                            sample_answers, answer_logprobs, group_advantages, episode_updates, changed_fractions,
+                            RLConfig, run_grpo, Interrupted, ShardCaptureCallback)
+from shardbook.updates import truncate
 from shardbook.updates import LinearFactorCapture
 
 torch.set_num_threads(1)
@@ -62,14 +63,16 @@ def test_factored_capture_equals_dense_per_episode_gradient(tok):
             U, V = eps[e].factors[n]
             torch.testing.assert_close(U[0] @ V[0].T, -p.grad, atol=1e-5, rtol=1e-4)
 
-def test_compress_truncation():
+def test_episode_truncation():
+    "The settings `episode_updates` compresses with: exact rank found, zero updates give rank 0 and energy 1."
     g = torch.Generator().manual_seed(0)
     U, V = torch.randn(30, 6, generator=g), torch.randn(20, 6, generator=g)
-    U2, V2, k = compress(U, V, rank=2)
+    kw = dict(rtol=1e-7, dtype=torch.float64, energy=True)
+    U2, V2, k = truncate((U, V), 2, **kw)
     assert U2.shape == (30, 2) and V2.shape == (20, 2) and 0 < k < 1
-    Ue, Ve, ke = compress(U, V)
+    Ue, Ve, ke = truncate((U, V), **kw)
     torch.testing.assert_close(Ue @ Ve.T, U @ V.T, atol=1e-4, rtol=1e-4)
-    Z, Zv, kz = compress(torch.zeros(5, 3), torch.zeros(4, 3))
+    Z, Zv, kz = truncate((torch.zeros(5, 3), torch.zeros(4, 3)), **kw)
     assert Z.shape[1] == 0 and kz == 1.0
 
 def test_changed_fractions():
@@ -103,11 +106,6 @@ def test_run_without_sae_and_exact_capture(tok):
     r = run_grpo(tiny_llama(tok), tok, tiny_cfg(steps=2, sae_latents=0, capture_rank=None), progress=False)
     assert r.sae is None and len(r.history) == 2 and len(r.episodes) == 8
     assert all(0 <= h["step bf16!="] <= 1 for h in r.history) and abs(r.history[0]["kept"] - 1) < 1e-6
-
-def test_lowrank():
-    d = torch.randn(6, 4)
-    U, V = lowrank(d, None); torch.testing.assert_close(U @ V.T, d, atol=1e-5, rtol=1e-5)
-    U, V = lowrank(d, 1); assert U.shape == (6, 1)
 
 def test_trl_callback_tiny_cpu_run(tmp_path):
     trl = pytest.importorskip("trl"); datasets = pytest.importorskip("datasets")
