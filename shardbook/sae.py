@@ -20,12 +20,16 @@ class SAEBase(nn.Module):
     "Shared TopK/BatchTopK selection, decoder bias, AuxK loss and dead-latent bookkeeping."
     def _setup(self, d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
         _need_int('n_latents', n_latents, todo="pass the dictionary size")
-        _need_int('k', k, todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
+        _need_int('k', k,
+                  todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
         if k > n_latents:
-            raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower k or raise n_latents")
+            raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower "
+                             "k or raise n_latents")
         if aux_k is not None:
-            _need_int('aux_k', aux_k, lo=0, todo="pass None (d/2) or how many dead latents AuxK may use")
-        _need_pos('aux_coef', aux_coef, todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
+            _need_int('aux_k', aux_k, lo=0, todo="pass None (d/2) or how many dead "
+                                                 "latents AuxK may use")
+        _need_pos('aux_coef', aux_coef,
+                  todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
         _need_int('dead_after', dead_after,
                   todo="pass after how many updates without firing a latent counts as dead")
         self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
@@ -47,7 +51,8 @@ class SAEBase(nn.Module):
             if self.training:
                 thr = s.flatten().topk(self.k * len(s)).values[-1].detach()
                 with torch.no_grad():
-                    self.threshold.copy_(thr if self.threshold < 0 else 0.99 * self.threshold + 0.01 * thr)
+                    self.threshold.copy_(thr if self.threshold < 0
+                                         else 0.99 * self.threshold + 0.01 * thr)
             elif self.threshold >= 0: thr = self.threshold
             else: thr = s.flatten().topk(self.k * len(s)).values[-1]
             m = s >= thr
@@ -76,7 +81,8 @@ class SAEBase(nn.Module):
     def scale_inputs(self, x):
         "Inputs times the SAE's fixed input scale (set from the first training batch)."
         if self.x_scale <= 0:
-            raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
+            raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
+                               "with SAETrainer first")
         return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
     @torch.no_grad()
     def set_scale(self, x):
@@ -85,7 +91,8 @@ class SAEBase(nn.Module):
         _need_data('x', x, todo="set the scale from a batch of finite updates")
         sq = self._sqn(x).mean()
         if float(sq) == 0:
-            raise ValueError("x has only zero updates, so no input scale fits: pass a batch with nonzero updates")
+            raise ValueError("x has only zero updates, so no input scale fits: pass a batch "
+                             "with nonzero updates")
         self.x_scale.fill_(float(sq.clamp_min(1e-30).rsqrt()))
         if self.has_bias: self._init_bias(self.scale_inputs(self._as_input(x)))
     def _encode(self, x)->tuple:
@@ -155,7 +162,8 @@ class DenseSAE(SAEBase):
             raise TypeError(f"layout must be a Layout or None, got {type(layout).__name__}")
         if layout is not None and layout.numel != d:
             raise ValueError(f"layout has {layout.numel} entries but d={d}: pass d=layout.numel")
-        self.config = dict(d=d, n_latents=n_latents, k=k, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
+        self.config = dict(d=d, n_latents=n_latents, k=k, signed=signed,
+                           batch_topk=batch_topk, aux_k=aux_k,
                            aux_coef=aux_coef, dead_after=dead_after, bias=bias, seed=seed)
         self._setup(d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
         self.layout = layout
@@ -168,10 +176,12 @@ class DenseSAE(SAEBase):
     def _as_input(self, x):
         if isinstance(x, FactoredUpdate):
             if self.layout is None:
-                raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass layout=... or flat tensors")
+                raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass "
+                                "layout=... or flat tensors")
             return x.to_flat(self.layout)
         if x.ndim != 2 or x.shape[1] != self.W_dec.shape[1]:
-            raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), got {tuple(x.shape)}")
+            raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), "
+                             f"got {tuple(x.shape)}")
         return x
     def _sqn(self, x): return self._as_input(x).pow(2).sum(1)
     def _center(self, x, live:bool=True):
@@ -203,10 +213,12 @@ class DenseSAE(SAEBase):
         the SAE has a decoder bias, normalized. (dictionary_learning and SAELens start from random rows instead;
         `bench/sae_vs_anchor.py` compares both.)"""
         X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
-        pick = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:self.n_latents]
+        pick = torch.randperm(len(X),
+                              generator=torch.Generator().manual_seed(seed))[:self.n_latents]
         rows = X[pick.to(X.device)]
         if len(rows) < self.n_latents:
-            raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {len(X)}")
+            raise ValueError(f"need at least n_latents={self.n_latents} updates to "
+                             f"initialize from, got {len(X)}")
         if self.has_bias: rows = rows - X.mean(0)
         self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
         self.W_enc.copy_(self.W_dec)
@@ -227,7 +239,8 @@ def _shares(E:Tensor)->Tensor:
 def _need_layout(self:DenseSAE, what:str)->Layout:
     "The SAE's layout, or an error saying that `what` needs one."
     if self.layout is None:
-        raise ValueError(f"{what} needs the SAE's layout (tensor names and shapes): build the DenseSAE with "
+        raise ValueError(f"{what} needs the SAE's layout (tensor names and shapes): "
+                         "build the DenseSAE with "
                          "layout=Layout.from_named(...)")
     return self.layout
 
@@ -244,7 +257,8 @@ def decoder_dense(self:DenseSAE, i:int)->dict:
 def decoder_energy(self:DenseSAE)->Tensor:
     "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
     W = self.W_dec.detach()
-    E = torch.stack([W[:, s.offset:s.end].pow(2).sum(1) for s in self._need_layout('decoder_energy').slots], 1)
+    E = torch.stack([W[:, s.offset:s.end].pow(2).sum(1)
+                     for s in self._need_layout('decoder_energy').slots], 1)
     return _shares(E)
 
 # %% ../nbs/31_sae.ipynb #d2e1b6d3
@@ -261,15 +275,18 @@ class _FactoredInner(torch.autograd.Function):
     @staticmethod
     def forward(ctx, A, B, U, V):
         ctx.save_for_backward(A, B, U, V)
-        return (torch.einsum('lmr,bms->blrs', A, U) * torch.einsum('lnr,bns->blrs', B, V)).sum((-1, -2))
+        return (torch.einsum('lmr,bms->blrs', A, U)
+                * torch.einsum('lnr,bns->blrs', B, V)).sum((-1, -2))
     @staticmethod
     def backward(ctx, g):
         A, B, U, V = ctx.saved_tensors
         P, Q = torch.einsum('lmr,bms->blrs', A, U), torch.einsum('lnr,bns->blrs', B, V)
         dP, dQ = g[:, :, None, None] * Q, g[:, :, None, None] * P
         need = ctx.needs_input_grad
-        return (torch.einsum('blrs,bms->lmr', dP, U) if need[0] else None, torch.einsum('blrs,bns->lnr', dQ, V) if need[1] else None,
-                torch.einsum('blrs,lmr->bms', dP, A) if need[2] else None, torch.einsum('blrs,lnr->bns', dQ, B) if need[3] else None)
+        return (torch.einsum('blrs,bms->lmr', dP, U) if need[0] else None,
+                torch.einsum('blrs,bns->lnr', dQ, V) if need[1] else None,
+                torch.einsum('blrs,lmr->bms', dP, A) if need[2] else None,
+                torch.einsum('blrs,lnr->bns', dQ, B) if need[3] else None)
 
 def _ip_all(x, A, B):
     "⟨A_l B_lᵀ, x_b⟩ for all latents l: x dense (Bsz,m,n) or factors (U,V); A (L,m,r), B (L,n,r) -> (Bsz, L)."
@@ -281,22 +298,26 @@ def _ip_sel(x, A, B):
     "⟨A_bj B_bjᵀ, x_b⟩ for gathered factors A (Bsz,k,m,r), B (Bsz,k,n,r) -> (Bsz, k)."
     if isinstance(x, tuple):
         U, V = x
-        return (torch.einsum('bkmr,bms->bkrs', A, U) * torch.einsum('bknr,bns->bkrs', B, V)).sum((-1, -2))
+        return (torch.einsum('bkmr,bms->bkrs', A, U)
+                * torch.einsum('bknr,bns->bkrs', B, V)).sum((-1, -2))
     return (torch.einsum('bmn,bknr->bkmr', x, B) * A).sum((-1, -2))
 
 def _gram_sel(A, B):
     "Gram matrix ⟨A_bi B_biᵀ, A_bj B_bjᵀ⟩ of gathered factors -> (Bsz, k, k)."
-    return (torch.einsum('bimr,bjmq->bijrq', A, A) * torch.einsum('binr,bjnq->bijrq', B, B)).sum((-1, -2))
+    return (torch.einsum('bimr,bjmq->bijrq', A, A)
+            * torch.einsum('binr,bjnq->bijrq', B, B)).sum((-1, -2))
 
 def _sqn_part(x):
     "‖x_b‖² of a dense tensor batch or of factors (U, V) -> (Bsz,)."
     if isinstance(x, tuple):
         U, V = x
-        return (torch.einsum('bms,bmt->bst', U, U) * torch.einsum('bns,bnt->bst', V, V)).sum((-1, -2))
+        return (torch.einsum('bms,bmt->bst', U, U)
+                * torch.einsum('bns,bnt->bst', V, V)).sum((-1, -2))
     return x.flatten(1).pow(2).sum(1)
 
 # %% ../nbs/31_sae.ipynb #eaabf17f
-def _key(name): return name.replace('.', '__')  # parameter names with dots cannot key a ParameterDict
+def _key(name):
+    return name.replace('.', '__')  # parameter names with dots cannot key a ParameterDict
 
 # %% ../nbs/31_sae.ipynb #44da90f9
 def _scaled_mb(U, c):
@@ -329,12 +350,18 @@ class LowRankSAE(SAEBase):
     ):
         super().__init__()
         if not isinstance(layout, Layout):
-            raise TypeError(f"layout must be a Layout, got {type(layout).__name__}: pass Layout.from_named(...)")
-        if not len(layout): raise ValueError("layout has no tensors: pass the layout of the updates the SAE will see")
+            raise TypeError(f"layout must be a Layout, got {type(layout).__name__}: pass "
+                            "Layout.from_named(...)")
+        if not len(layout):
+            raise ValueError("layout has no tensors: pass the layout of the "
+                             "updates the SAE will see")
         _need_int('rank', rank, todo="pass the rank of each latent per matrix (1 or more)")
-        _need_int('bias_rank', bias_rank, todo="pass the rank of the decoder bias per matrix (1 or more)")
-        self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed, batch_topk=batch_topk,
-                           aux_k=aux_k, aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse,
+        _need_int('bias_rank', bias_rank, todo="pass the rank of the decoder bias "
+                                               "per matrix (1 or more)")
+        self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed,
+                           batch_topk=batch_topk,
+                           aux_k=aux_k, aux_coef=aux_coef, dead_after=dead_after,
+                           seed=seed, sse=sse,
                            bias=bias, bias_rank=bias_rank)
         if sse not in ('auto', 'gather', 'gram'):
             raise ValueError(f"sse must be 'auto', 'gather' or 'gram', got {sse!r}")
@@ -351,12 +378,16 @@ class LowRankSAE(SAEBase):
         self.dec_B = nn.ParameterDict({_key(n): P(n_latents, shp[n][1], rank) for n in self.mats})
         self.dec_D = nn.ParameterDict({_key(n): P(n_latents, math.prod(shp[n])) for n in self.vecs})
         self.normalize_decoder()
-        clone = lambda pd_: nn.ParameterDict({k_: nn.Parameter(v.detach().clone()) for k_, v in pd_.items()})
+        clone = lambda pd_: nn.ParameterDict({k_: nn.Parameter(v.detach().clone())
+                                              for k_, v in pd_.items()})
         self.enc_A, self.enc_B, self.enc_D = clone(self.dec_A), clone(self.dec_B), clone(self.dec_D)
         Z = lambda *sh: nn.Parameter(torch.zeros(*sh))
-        self.bias_A = nn.ParameterDict({_key(n): Z(shp[n][0], bias_rank) for n in self.mats} if bias else {})
-        self.bias_B = nn.ParameterDict({_key(n): Z(shp[n][1], bias_rank) for n in self.mats} if bias else {})
-        self.bias_D = nn.ParameterDict({_key(n): Z(math.prod(shp[n])) for n in self.vecs} if bias else {})
+        self.bias_A = nn.ParameterDict({_key(n): Z(shp[n][0], bias_rank) for n in self.mats}
+                                       if bias else {})
+        self.bias_B = nn.ParameterDict({_key(n): Z(shp[n][1], bias_rank) for n in self.mats}
+                                       if bias else {})
+        self.bias_D = nn.ParameterDict({_key(n): Z(math.prod(shp[n])) for n in self.vecs}
+                                       if bias else {})
         self.bias_rank = bias_rank
     @property
     def has_bias(self)->bool: return len(self.bias_A) + len(self.bias_D) > 0
@@ -378,7 +409,8 @@ def _mean_rank(self:LowRankSAE, xs)->dict:
     for n in self.mats:
         v = xs[n]
         if isinstance(v, tuple):
-            m = (v[0].transpose(0, 1).flatten(1)[None] / len(v[0]), v[1].transpose(0, 1).flatten(1)[None])
+            m = (v[0].transpose(0, 1).flatten(1)[None] / len(v[0]),
+                 v[1].transpose(0, 1).flatten(1)[None])
         else: m = v.mean(0, keepdim=True)
         out[n] = truncate(m, self.bias_rank, balanced=True, pad=1e-6)
     return out | {n: xs[n].mean(0, keepdim=True) for n in self.vecs}
@@ -411,8 +443,10 @@ def _as_input(self:LowRankSAE, x)->dict:
     for s in self.layout.slots:
         ok = got[s.name] == tuple(s.shape) if s.name in self.mats else math.prod(got[s.name]) == s.numel
         if not ok:
-            raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but the SAE's layout has "
-                             f"{tuple(s.shape)}: pass updates of the layout the SAE was built with (sae.layout)")
+            raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but "
+                             "the SAE's layout has "
+                             f"{tuple(s.shape)}: pass updates of the layout the SAE was "
+                             "built with (sae.layout)")
     out = {}
     for n in self.mats: out[n] = x.factors[n] if n in x.factors else x.dense[n]
     for n in self.vecs: out[n] = x.dense[n].flatten(1)
@@ -423,7 +457,8 @@ def _as_input(self:LowRankSAE, x)->dict:
 def scale_inputs(self:LowRankSAE, x):
     "The dict-form batch `x` times the SAE's input scale (on U of each factor pair)."
     if self.x_scale <= 0:
-        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
+        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
+                           "with SAETrainer first")
     c = self.x_scale
     return {n: (_scaled_mb(v[0], c), _scaled_mb(v[1], 1.)) if isinstance(v, tuple) else v * c
             for n, v in x.items()}
@@ -447,7 +482,8 @@ def _inner(self:LowRankSAE, x, A, B, D):
 def _preacts(self:LowRankSAE, x):
     "Encoder pre-activations of the scaled batch `x`, the bias subtracted: (B, n_latents)."
     pre = self._inner(x, self.enc_A, self.enc_B, self.enc_D) + self.b_enc
-    return pre - self._inner(self._bias(), self.enc_A, self.enc_B, self.enc_D) if self.has_bias else pre
+    return pre - self._inner(self._bias(), self.enc_A, self.enc_B,
+                             self.enc_D) if self.has_bias else pre
 
 # %% ../nbs/31_sae.ipynb #241fe93d
 @patch
@@ -474,7 +510,8 @@ def _dec_gram(self:LowRankSAE, live:bool)->Tensor:
     f = (lambda t: t) if live else (lambda t: t.detach())
     A, B, D = self.dec_A, self.dec_B, self.dec_D
     G = sum((torch.einsum('imr,jmq->ijrq', f(A[_key(n)]), A[_key(n)])
-             * torch.einsum('inr,jnq->ijrq', f(B[_key(n)]), B[_key(n)])).sum((-1, -2)) for n in self.mats)
+             * torch.einsum('inr,jnq->ijrq', f(B[_key(n)]), B[_key(n)])).sum((-1, -2))
+             for n in self.mats)
     return G + sum(f(D[_key(n)]) @ D[_key(n)].T for n in self.vecs)
 
 # %% ../nbs/31_sae.ipynb #6a44c027
@@ -550,7 +587,8 @@ def decoder_sq_norms(self:LowRankSAE)->Tensor:
     "‖D_i‖² over all tensors, from r×r Grams: (n_latents,)."
     A, B, D = self.dec_A, self.dec_B, self.dec_D
     n2 = sum((torch.einsum('lmr,lmq->lrq', A[_key(n)], A[_key(n)])
-              * torch.einsum('lnr,lnq->lrq', B[_key(n)], B[_key(n)])).sum((-1, -2)) for n in self.mats)
+              * torch.einsum('lnr,lnq->lrq', B[_key(n)], B[_key(n)])).sum((-1, -2))
+              for n in self.mats)
     return n2 + sum(D[_key(n)].pow(2).sum(1) for n in self.vecs)
 
 # %% ../nbs/31_sae.ipynb #98e0fc31
@@ -583,9 +621,11 @@ def init_from_data(self:LowRankSAE, x, seed:int=0):
     (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
     n = len(_need_data('x', x, todo="initialize from finite updates"))
     if n < self.n_latents:
-        raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {n}")
+        raise ValueError(f"need at least n_latents={self.n_latents} updates to "
+                         f"initialize from, got {n}")
     ids = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:self.n_latents].tolist()
-    inp = self._as_input(x[ids] if isinstance(x, FactoredUpdate) else x[torch.tensor(ids, device=x.device)])
+    inp = self._as_input(x[ids] if isinstance(x, FactoredUpdate)
+                         else x[torch.tensor(ids, device=x.device)])
     if self.has_bias:
         mean = self._mean_rank(self._as_input(x))
         for nme in self.mats:
@@ -611,7 +651,8 @@ def init_from_data(self:LowRankSAE, x, seed:int=0):
 @torch.no_grad()
 def decoder_factors(self:LowRankSAE, i:int)->dict:
     "Latent `i`'s decoder factors per matrix: {name: (A (m, r), B (n, r))} with the matrix A Bᵀ."
-    return {n: (self.dec_A[_key(n)][i].detach(), self.dec_B[_key(n)][i].detach()) for n in self.mats}
+    return {n: (self.dec_A[_key(n)][i].detach(), self.dec_B[_key(n)][i].detach())
+            for n in self.mats}
 
 # %% ../nbs/31_sae.ipynb #19ad5730
 @patch
@@ -650,7 +691,8 @@ def decoder_line_energy(self:LowRankSAE, i:int, axis:int=0)->dict:
 def decoder_flat(self:LowRankSAE, ids=None)->Tensor:
     "Decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (few latents)."
     dev = self.b_enc.device
-    ids = torch.arange(self.n_latents, device=dev) if ids is None else torch.as_tensor(ids, device=dev)
+    ids = torch.arange(self.n_latents,
+                       device=dev) if ids is None else torch.as_tensor(ids, device=dev)
     ts = {n: self.dec_A[_key(n)][ids] @ self.dec_B[_key(n)][ids].transpose(1, 2) for n in self.mats}
     ts |= {n: self.dec_D[_key(n)][ids] for n in self.vecs}
     return self.layout.flatten(ts, batch_shape=(len(ids),))
@@ -689,21 +731,26 @@ class SAETrainer:
         clip:float|None=1.0,     # gradient-norm clip (None: off)
         parallel_grads:bool=False, # keep the decoder gradient component parallel to each decoder row
     ):
-        if not isinstance(sae, SAEBase): raise TypeError(f"sae must be a DenseSAE or LowRankSAE, got {type(sae).__name__}")
+        if not isinstance(sae, SAEBase):
+            raise TypeError(f"sae must be a DenseSAE or LowRankSAE, got {type(sae).__name__}")
         _need_pos('lr', lr, todo="pass Adam's learning rate, e.g. 1e-3")
         _need_int('warmup', warmup, lo=0, todo="pass how many warmup steps (0: none)")
-        if clip is not None: _need_pos('clip', clip, todo="pass the gradient-norm bound, or None for no clipping")
+        if clip is not None:
+            _need_pos('clip', clip, todo="pass the gradient-norm bound, or None for no clipping")
         if decay is not None:
-            ok = isinstance(decay, (tuple, list)) and len(decay) == 2 and all(isinstance(v, int) for v in decay)
+            ok = isinstance(decay, (tuple, list)) and len(decay) == 2 and all(isinstance(v, int)
+                                                                              for v in decay)
             if not ok or not 0 <= decay[0] < decay[1]:
-                raise ValueError(f"decay must be None or (start, end) steps with 0 <= start < end, got {decay!r}")
+                raise ValueError("decay must be None or (start, end) steps with 0 <= start "
+                                 f"< end, got {decay!r}")
         self.sae, self.lr, self.seed, self.step = sae, lr, seed, 0
         self.warmup, self.decay, self.clip, self.parallel_grads = warmup, decay, clip, parallel_grads
         self.opt = torch.optim.Adam(sae.parameters(), lr=lr)
         self.log = []
     @property
     def config(self)->dict:
-        return dict(lr=self.lr, seed=self.seed, warmup=self.warmup, decay=self.decay, clip=self.clip,
+        return dict(lr=self.lr, seed=self.seed, warmup=self.warmup, decay=self.decay,
+                    clip=self.clip,
                     parallel_grads=self.parallel_grads)
     def lr_at(self, step:int)->float:
         "The learning rate of optimizer step `step` (0-based)."
@@ -713,23 +760,28 @@ class SAETrainer:
         return self.lr * f
     def train_step(self, batch)->dict:
         "One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as floats."
-        _need_data('batch', batch, todo=f"drop or fix those updates before training (SAE step {self.step})")
+        _need_data('batch', batch, todo="drop or fix those updates before training "
+                                        f"(SAE step {self.step})")
         self.sae.train()
         if self.sae.x_scale <= 0: self.sae.set_scale(batch)
-        before = {k: v.detach().clone() for k, v in self.sae.state_dict().items()}  # Adam's moments stay finite
+        before = {k: v.detach().clone()
+                  for k, v in self.sae.state_dict().items()}  # Adam's moments stay finite
         out = self.sae.loss(batch)
-        if not torch.isfinite(out['loss']): self._fail(f"the loss is NaN/inf ({float(out['loss'].detach())})", before)
+        if not torch.isfinite(out['loss']):
+            self._fail(f"the loss is NaN/inf ({float(out['loss'].detach())})", before)
         self.opt.zero_grad(set_to_none=True)
         out['loss'].backward()
         params = [p for p in self.sae.parameters() if p.grad is not None]
-        gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))  # NaN/inf if any entry is
+        gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm()
+                                                      for p in params]))  # NaN/inf if any entry is
         if not torch.isfinite(gnorm): self._fail("the gradients are NaN/inf", before)
         if not self.parallel_grads: self.sae.remove_parallel_grads()
         if self.clip is not None: torch.nn.utils.clip_grad_norm_(params, self.clip)
         for g in self.opt.param_groups: g['lr'] = self.lr_at(self.step)
         self.opt.step()
         self.sae.normalize_decoder()
-        if not torch.isfinite(sum(p.detach().sum() for p in self.sae.parameters())):  # a NaN/inf entry spreads
+        if not torch.isfinite(sum(p.detach().sum()
+                                  for p in self.sae.parameters())):  # a NaN/inf entry spreads
             self._fail("the weights became NaN/inf", before)
         r = {k: float(v.detach()) for k, v in out.items()}
         r['step'] = self.step
@@ -740,7 +792,8 @@ class SAETrainer:
         "Stop at this step, naming it, with the SAE's weights and counters put back as they were before it."
         self.opt.zero_grad(set_to_none=True)
         self.sae.load_state_dict(before)
-        raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are left as before this "
+        raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are "
+                         "left as before this "
                          f"step. Lower lr (now {self.lr}) or check the scale of the updates")
     def fit(self, data, steps:int, batch_size:int=64)->pd.DataFrame:
         "Continue training for `steps` steps on batches drawn from `data` (seeded by step)."
@@ -749,7 +802,8 @@ class SAETrainer:
         _need_data('data', data, todo="drop or fix those updates before training")
         for _ in range(steps):
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
-            self.train_step(_rows(data, torch.randint(_n(data), (batch_size,), generator=g).tolist()))
+            self.train_step(_rows(data,
+                                  torch.randint(_n(data), (batch_size,), generator=g).tolist()))
         return pd.DataFrame(self.log)
 
 # %% ../nbs/31_sae.ipynb #d6fcc4e0
@@ -768,7 +822,8 @@ def codes(sae:SAEBase, data, batch_size:int=256)->Tensor:
 def _sum_tensors(x, sae):
     "Σ_b x_b per tensor (dense), to centre the variance."
     xi = sae._as_input(x) if isinstance(sae, LowRankSAE) else {'x': sae._as_input(x)}
-    return {n: (torch.einsum('bms,bns->mn', *v) if isinstance(v, tuple) else v.sum(0)) for n, v in xi.items()}
+    return {n: (torch.einsum('bms,bns->mn', *v) if isinstance(v, tuple) else v.sum(0))
+            for n, v in xi.items()}
 
 @torch.no_grad()
 def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
@@ -805,7 +860,8 @@ def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
             for k, v in st.items():
                 ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v, device=p.device).detach().cpu().clone().contiguous()
         meta['trainer'] = json.dumps(trainer.config | dict(step=trainer.step))
-    with atomic_path(path) as tmp: save_file(ts, str(tmp), metadata=meta)  # a crash leaves the old file
+    with atomic_path(path) as tmp:
+        save_file(ts, str(tmp), metadata=meta)  # a crash leaves the old file
 
 def load_sae(path, with_trainer:bool=False, device=None):
     """Rebuild an SAE saved by `save_sae`, on `device` (default CPU); with `with_trainer`, also its trainer, ready
@@ -814,7 +870,8 @@ def load_sae(path, with_trainer:bool=False, device=None):
         meta, ts = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     bad = [k for k, v in ts.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad:
-        raise ValueError(f"{path} holds NaN/inf values in {bad[:4]}: it was saved from a diverged SAE; "
+        raise ValueError(f"{path} holds NaN/inf values in {bad[:4]}: it was saved "
+                         "from a diverged SAE; "
                          "retrain it or load another file")
     if 'sae.x_scale' in ts and float(ts['sae.x_scale']) < 0:
         raise ValueError(f"{path} has a negative input scale x_scale: retrain it")
@@ -853,16 +910,23 @@ def synthetic_updates(
     "Sparse signed mixes of rank-1-per-matrix unit directions, with noise: a test bed with known shards."
     _need_int('n', n, todo="pass how many updates to make")
     _need_int('n_dirs', n_dirs, todo="pass how many ground-truth directions to plant")
-    _need_int('active', active, todo=f"pass how many directions each update mixes, at most n_dirs={n_dirs}")
-    if active > n_dirs: raise ValueError(f"active must be at most n_dirs={n_dirs}, got {active}: lower active or raise n_dirs")
+    _need_int('active', active, todo="pass how many directions each update mixes, at "
+                                     f"most n_dirs={n_dirs}")
+    if active > n_dirs:
+        raise ValueError(f"active must be at most n_dirs={n_dirs}, got {active}: lower "
+                         "active or raise n_dirs")
     _need_pos('noise', noise, todo="pass the relative noise level (0 for none)", zero_ok=True)
     g = torch.Generator().manual_seed(seed)
-    ts = {s.name: (torch.randn(n_dirs, s.shape[0], 1, generator=g) @ torch.randn(n_dirs, 1, s.shape[1], generator=g)
-                   if len(s.shape) == 2 else torch.randn(n_dirs, *s.shape, generator=g)) for s in lay.slots}
-    D = lay.flatten(ts, batch_shape=(n_dirs,)); D = D / D.norm(dim=1, keepdim=True)
+    ts = {s.name: (torch.randn(n_dirs, s.shape[0], 1, generator=g) @ torch.randn(n_dirs, 1,
+                                                                                 s.shape[1], generator=g)
+                   if len(s.shape) == 2 else torch.randn(n_dirs, *s.shape, generator=g))
+                   for s in lay.slots}
+    D = lay.flatten(ts, batch_shape=(n_dirs,))
+    D = D / D.norm(dim=1, keepdim=True)
     which = torch.stack([torch.randperm(n_dirs, generator=g)[:active] for _ in range(n)])
     c = torch.rand(n, active, generator=g) + 0.5
     if signed: c = c * (torch.randint(0, 2, (n, active), generator=g) * 2 - 1)
     X = torch.einsum('na,nad->nd', c, D[which])
-    X = X + noise * X.norm(dim=1, keepdim=True) * torch.randn(X.shape, generator=g) / math.sqrt(X.shape[1])
+    X = X + noise * X.norm(dim=1, keepdim=True) * torch.randn(X.shape,
+                                                              generator=g) / math.sqrt(X.shape[1])
     return X, D, which
