@@ -33,7 +33,7 @@ class SAEBase(nn.Module):
         _need_int('dead_after', dead_after,
                   todo="pass after how many updates without firing a latent counts as dead")
         self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
-        # AuxK may use up to d/2 dead latents, as dictionary_learning and SAELens do (Gao et al. B.1)
+        # AuxK may use up to d/2 dead latents, as dictionary_learning and SAELens do (Gao et al.)
         self.aux_k = min(aux_k if aux_k is not None else max(d // 2, 1), n_latents)
         self.aux_coef, self.dead_after = aux_coef, dead_after
         self.b_enc = nn.Parameter(torch.zeros(n_latents))
@@ -86,8 +86,9 @@ class SAEBase(nn.Module):
         return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
     @torch.no_grad()
     def set_scale(self, x):
-        """Fix the input scale so that the mean squared norm of `x` becomes 1, and start the decoder bias (if any)
-        at the mean of `x` in those units, as dictionary_learning and SAELens start `b_dec` from the data."""
+        """Fix the input scale so that the mean squared norm of `x` becomes 1, and start the decoder
+        bias (if any) at the mean of `x` in those units, as dictionary_learning and SAELens start
+        `b_dec` from the data."""
         _need_data('x', x, todo="set the scale from a batch of finite updates")
         sq = self._sqn(x).mean()
         if float(sq) == 0:
@@ -104,11 +105,12 @@ class SAEBase(nn.Module):
         "(idx, coef) of the active latents for the batch `x`."
         return self._encode(x)[2:]
     def loss(self, x)->dict:
-        """Training loss (normalized squared error + AuxK) and its parts for batch `x`. The AuxK term fits the
-        error of the live latents (held fixed: their codes, decoders and the decoder bias are detached) with the
-        top `aux_k` dead latents, so it trains only dead latents' encoders and decoders."""
+        """Training loss (normalized squared error + AuxK) and its parts for batch `x`. The AuxK
+        term fits the error of the live latents (held fixed: their codes, decoders and the decoder
+        bias are detached) with the top `aux_k` dead latents, so it trains only dead latents'
+        encoders and decoders."""
         xs, pre, idx, coef = self._encode(x)
-        cache = {}  # lets the main and the AuxK error share per-batch work (the low-rank SAE's decoder Gram)
+        cache = {}  # the main and the AuxK error share per-batch work (the low-rank decoder Gram)
         sse, xx = self._sse(xs, idx, coef, cache=cache), self._sqn(xs)
         loss = sse.sum() / xx.sum().clamp_min(1e-12)
         aux = sse.new_zeros(())
@@ -130,8 +132,9 @@ class SAEBase(nn.Module):
         return self._sse(xs, idx, coef) / self.x_scale ** 2
     @torch.no_grad()
     def remove_parallel_grads(self):
-        """Drop the part of each latent's decoder gradient that would change its norm (the decoder is renormalized
-        after every step anyway), as dictionary_learning and SAELens do before the optimizer step."""
+        """Drop the part of each latent's decoder gradient that would change its norm (the decoder
+        is renormalized after every step anyway), as dictionary_learning and SAELens do before the
+        optimizer step."""
         normals = self._norm_normals()
         dots = sum((p.grad * n).flatten(1).sum(1) for p, n in normals if p.grad is not None)
         nn_ = sum(n.flatten(1).pow(2).sum(1) for p, n in normals if p.grad is not None)
@@ -152,8 +155,8 @@ class DenseSAE(SAEBase):
         aux_k:int|None=None, # dead latents the AuxK loss may use (default d/2)
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
-        bias:bool=True,      # learn a decoder bias b_dec (started at the data mean), subtracted before encoding
-        layout:Layout|None=None, # optional layout of the flat vectors (for reading latents, FactoredUpdate inputs)
+        bias:bool=True,      # learn a decoder bias b_dec (from the data mean), subtracted first
+        layout:Layout|None=None, # layout of the flat vectors (to read latents, FactoredUpdates)
         seed:int=0,          # initialization seed
     ):
         super().__init__()
@@ -209,9 +212,9 @@ class DenseSAE(SAEBase):
         return self._as_input(x) @ self.W_dec.T
     @torch.no_grad()
     def init_from_data(self, x, seed:int=0):
-        """Start decoder (and tied encoder) rows at `n_latents` random updates of `x`, minus the mean of `x` when
-        the SAE has a decoder bias, normalized. (dictionary_learning and SAELens start from random rows instead;
-        `bench/sae_vs_anchor.py` compares both.)"""
+        """Start decoder (and tied encoder) rows at `n_latents` random updates of `x`, minus the
+        mean of `x` when the SAE has a decoder bias, normalized. (dictionary_learning and SAELens
+        start from random rows instead; `bench/sae_vs_anchor.py` compares both.)"""
         X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
         pick = torch.randperm(len(X),
                               generator=torch.Generator().manual_seed(seed))[:self.n_latents]
@@ -230,7 +233,8 @@ class DenseSAE(SAEBase):
 
 # %% ../nbs/31_sae.ipynb #cfd533fa
 def _shares(E:Tensor)->Tensor:
-    "Each row of `E` over its total, in float64; the total is summed left to right (as Python's `sum` does)."
+    """Each row of `E` over its total, in float64; the total is summed left to right (as Python's
+    `sum` does)."""
     E = E.double()
     return E / E.cumsum(1)[:, -1:].clamp_min(1e-300)
 
@@ -255,7 +259,8 @@ def decoder_dense(self:DenseSAE, i:int)->dict:
 @patch
 @torch.no_grad()
 def decoder_energy(self:DenseSAE)->Tensor:
-    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
+    """Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in
+    layout order."""
     W = self.W_dec.detach()
     E = torch.stack([W[:, s.offset:s.end].pow(2).sum(1)
                      for s in self._need_layout('decoder_energy').slots], 1)
@@ -266,12 +271,14 @@ def decoder_energy(self:DenseSAE)->Tensor:
 @torch.no_grad()
 def bias_flat(self:DenseSAE)->Tensor:
     "The decoder bias as one flat row, in the SAE's scaled input units (zeros if none)."
-    return self.b_dec.detach().clone() if self.has_bias else self.W_dec.new_zeros(self.W_dec.shape[1])
+    if not self.has_bias: return self.W_dec.new_zeros(self.W_dec.shape[1])
+    return self.b_dec.detach().clone()
 
 # %% ../nbs/31_sae.ipynb #6786e617
 class _FactoredInner(torch.autograd.Function):
-    """Σ_rs (A_lᵀU_b)_rs (B_lᵀV_b)_rs = ⟨A_l B_lᵀ, U_b V_bᵀ⟩ for all latents l and updates b. Backward recomputes the
-    two (Bsz, L, r, s) contractions instead of saving them, so only the inputs are kept for it."""
+    """Σ_rs (A_lᵀU_b)_rs (B_lᵀV_b)_rs = ⟨A_l B_lᵀ, U_b V_bᵀ⟩ for all latents l and updates b.
+    Backward recomputes the two (Bsz, L, r, s) contractions instead of saving them, so only the
+    inputs are kept for it."""
     @staticmethod
     def forward(ctx, A, B, U, V):
         ctx.save_for_backward(A, B, U, V)
@@ -288,12 +295,15 @@ class _FactoredInner(torch.autograd.Function):
                 torch.einsum('blrs,lmr->bms', dP, A) if need[2] else None,
                 torch.einsum('blrs,lnr->bns', dQ, B) if need[3] else None)
 
+# %% ../nbs/31_sae.ipynb #f9cd292d
 def _ip_all(x, A, B):
-    "⟨A_l B_lᵀ, x_b⟩ for all latents l: x dense (Bsz,m,n) or factors (U,V); A (L,m,r), B (L,n,r) -> (Bsz, L)."
+    """⟨A_l B_lᵀ, x_b⟩ for all latents l: x dense (Bsz,m,n) or factors (U,V); A (L,m,r), B (L,n,r)
+    -> (Bsz, L)."""
     if isinstance(x, tuple): return _FactoredInner.apply(A, B, *x)
     XB = torch.einsum('bmn,lnr->blmr', x, B)
     return (XB * A).sum((-1, -2))
 
+# %% ../nbs/31_sae.ipynb #d51ced9e
 def _ip_sel(x, A, B):
     "⟨A_bj B_bjᵀ, x_b⟩ for gathered factors A (Bsz,k,m,r), B (Bsz,k,n,r) -> (Bsz, k)."
     if isinstance(x, tuple):
@@ -302,11 +312,13 @@ def _ip_sel(x, A, B):
                 * torch.einsum('bknr,bns->bkrs', B, V)).sum((-1, -2))
     return (torch.einsum('bmn,bknr->bkmr', x, B) * A).sum((-1, -2))
 
+# %% ../nbs/31_sae.ipynb #1548d46a
 def _gram_sel(A, B):
     "Gram matrix ⟨A_bi B_biᵀ, A_bj B_bjᵀ⟩ of gathered factors -> (Bsz, k, k)."
     return (torch.einsum('bimr,bjmq->bijrq', A, A)
             * torch.einsum('binr,bjnq->bijrq', B, B)).sum((-1, -2))
 
+# %% ../nbs/31_sae.ipynb #f8fe705e
 def _sqn_part(x):
     "‖x_b‖² of a dense tensor batch or of factors (U, V) -> (Bsz,)."
     if isinstance(x, tuple):
@@ -321,17 +333,18 @@ def _key(name):
 
 # %% ../nbs/31_sae.ipynb #44da90f9
 def _scaled_mb(U, c):
-    """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor: the
-    all-latent contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix without
-    copying, so the encoder and the decoder inner products save one shared copy of the batch for
-    backward instead of one permuted copy each."""
+    """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor:
+    the all-latent contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix
+    without copying, so the encoder and the decoder inner products save one shared copy of the batch
+    for backward instead of one permuted copy each."""
     out = torch.empty(U.shape[1], U.shape[0], U.shape[2], dtype=U.dtype, device=U.device)
     torch.mul(U.transpose(0, 1), c, out=out)
     return out.transpose(0, 1)
 
 # %% ../nbs/31_sae.ipynb #1dffdf6c
 class LowRankSAE(SAEBase):
-    "TopK/BatchTopK SAE whose latents are rank-r per parameter matrix (L3D-style); works on factored updates."
+    """TopK/BatchTopK SAE whose latents are rank-r per parameter matrix (L3D-style); works on
+    factored updates."""
     def __init__(self,
         layout:Layout,       # the parameter tensors an update covers (names and shapes)
         n_latents:int,       # dictionary size
@@ -343,9 +356,9 @@ class LowRankSAE(SAEBase):
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
         seed:int=0,          # initialization seed
-        sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors per update)
+        sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors)
                              # or 'gram' (all-latent decoder Gram)
-        bias:bool=True,      # learn a decoder bias (started at the data mean), subtracted before encoding
+        bias:bool=True,      # learn a decoder bias (from the data mean), subtracted before encoding
         bias_rank:int=4,     # rank of the decoder bias in each matrix (vectors get a dense bias)
     ):
         super().__init__()
@@ -404,7 +417,8 @@ def _bias(self:LowRankSAE, live:bool=True)->dict:
 @patch
 @torch.no_grad()
 def _mean_rank(self:LowRankSAE, xs)->dict:
-    "The mean of a batch of inputs (dict form), each matrix truncated to rank `bias_rank`: as `_bias` returns."
+    """The mean of a batch of inputs (dict form), each matrix truncated to rank `bias_rank`: as
+    `_bias` returns."""
     out = {}
     for n in self.mats:
         v = xs[n]
@@ -441,7 +455,8 @@ def _as_input(self:LowRankSAE, x)->dict:
     if missing: raise ValueError(f"update lacks tensors {missing} of the SAE's layout")
     got = x.shapes
     for s in self.layout.slots:
-        ok = got[s.name] == tuple(s.shape) if s.name in self.mats else math.prod(got[s.name]) == s.numel
+        if s.name in self.mats: ok = got[s.name] == tuple(s.shape)
+        else: ok = math.prod(got[s.name]) == s.numel
         if not ok:
             raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but "
                              "the SAE's layout has "
@@ -498,7 +513,8 @@ def _gather(self:LowRankSAE, idx, n_frozen):
 # %% ../nbs/31_sae.ipynb #627166b7
 @patch
 def _use_gram(self:LowRankSAE, x, idx)->bool:
-    "'auto': the all-latent Gram when it costs no more flops than per-update Grams and no matrix input is dense."
+    """'auto': the all-latent Gram when it costs no more flops than per-update Grams and no matrix
+    input is dense."""
     if self.sse_mode != 'auto': return self.sse_mode == 'gram'
     cheap = self.n_latents ** 2 <= idx.numel() * idx.shape[1]
     return cheap and all(isinstance(x[n], tuple) for n in self.mats)
@@ -506,7 +522,8 @@ def _use_gram(self:LowRankSAE, x, idx)->bool:
 # %% ../nbs/31_sae.ipynb #48e723a5
 @patch
 def _dec_gram(self:LowRankSAE, live:bool)->Tensor:
-    "⟨D_i, D_j⟩ for all latent pairs, (L, L); with `live=False` the left factor is detached (gradients reach D_j only)."
+    """⟨D_i, D_j⟩ for all latent pairs, (L, L); with `live=False` the left factor is detached
+    (gradients reach D_j only)."""
     f = (lambda t: t) if live else (lambda t: t.detach())
     A, B, D = self.dec_A, self.dec_B, self.dec_D
     G = sum((torch.einsum('imr,jmq->ijrq', f(A[_key(n)]), A[_key(n)])
@@ -517,11 +534,11 @@ def _dec_gram(self:LowRankSAE, live:bool)->Tensor:
 # %% ../nbs/31_sae.ipynb #6a44c027
 @patch
 def _sse_gram(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None):
-    """‖x − Σ_j c_j D_j‖² = ‖x‖² − 2 Σ_j c_j ⟨D_j, x⟩ + cᵀ G c from the all-latent decoder Gram G (L×L) and
-    the all-latent inner products (B×L, as cheap as the encoder on factored input): nothing of size
-    batch × k × m × r. The first `n_frozen` columns act with detached decoders, exactly as in the gather
-    path. `cache` (a dict) keeps the inner products and Grams for another call on the same batch and
-    decoder (the AuxK error)."""
+    """‖x − Σ_j c_j D_j‖² = ‖x‖² − 2 Σ_j c_j ⟨D_j, x⟩ + cᵀ G c from the all-latent decoder Gram G
+    (L×L) and the all-latent inner products (B×L, as cheap as the encoder on factored input):
+    nothing of size batch × k × m × r. The first `n_frozen` columns act with detached decoders,
+    exactly as in the gather path. `cache` (a dict) keeps the inner products and Grams for another
+    call on the same batch and decoder (the AuxK error)."""
     cache = {} if cache is None else cache
     if 'ip' not in cache:
         cache['ip'] = self._inner(x, self.dec_A, self.dec_B, self.dec_D)
@@ -543,7 +560,8 @@ def _sse_gram(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None):
 # %% ../nbs/31_sae.ipynb #fe5b171f
 @patch
 def _sse(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
-    "Squared reconstruction error per update of the scaled batch `x` (B,), by the Gram or the gather path."
+    """Squared reconstruction error per update of the scaled batch `x` (B,), by the Gram or the
+    gather path."""
     if self._use_gram(x, idx): sse = self._sse_gram(x, idx, coef, n_frozen, cache)
     else:
         fac, den = self._gather(idx, n_frozen)
@@ -558,8 +576,9 @@ def _sse(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
 # %% ../nbs/31_sae.ipynb #7812eeae
 @patch
 def _bias_terms(self:LowRankSAE, x, idx, coef, n_frozen, live):
-    """‖x − b − Σ c_j D_j‖² − ‖x − Σ c_j D_j‖² = ‖b‖² − 2⟨x, b⟩ + 2 Σ c_j ⟨D_j, b⟩, all from r×rb and s×rb
-    products (b never dense). With `live=False` the bias is detached; frozen columns' decoders too."""
+    """‖x − b − Σ c_j D_j‖² − ‖x − Σ c_j D_j‖² = ‖b‖² − 2⟨x, b⟩ + 2 Σ c_j ⟨D_j, b⟩, all from r×rb
+    and s×rb products (b never dense). With `live=False` the bias is detached; frozen columns'
+    decoders too."""
     b = self._bias(live)
     bA, bB = {_key(n): b[n][0] for n in self.mats}, {_key(n): b[n][1] for n in self.mats}
     bD = {_key(n): b[n] for n in self.vecs}
@@ -574,7 +593,8 @@ def _bias_terms(self:LowRankSAE, x, idx, coef, n_frozen, live):
 # %% ../nbs/31_sae.ipynb #82a8e261
 @patch
 def _norm_normals(self:LowRankSAE):
-    "Each decoder factor with the gradient of half the latent's squared norm in it: A BᵀB, B AᵀA, D."
+    """Each decoder factor with the gradient of half the latent's squared norm in it: A BᵀB, B AᵀA,
+    D."""
     out = []
     for n in self.mats:
         A, B = self.dec_A[_key(n)], self.dec_B[_key(n)]
@@ -617,8 +637,8 @@ def decoder_inner(self:LowRankSAE, x)->Tensor:
 @patch
 @torch.no_grad()
 def init_from_data(self:LowRankSAE, x, seed:int=0):
-    """Start each latent at the best rank-r approximation (per tensor) of a random update of `x`, minus the
-    (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
+    """Start each latent at the best rank-r approximation (per tensor) of a random update of `x`,
+    minus the (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
     n = len(_need_data('x', x, todo="initialize from finite updates"))
     if n < self.n_latents:
         raise ValueError(f"need at least n_latents={self.n_latents} updates to "
@@ -658,7 +678,8 @@ def decoder_factors(self:LowRankSAE, i:int)->dict:
 @patch
 @torch.no_grad()
 def decoder_dense(self:LowRankSAE, i:int)->dict:
-    "Latent `i`'s decoder as dense tensors in their own shapes: {name: tensor} (matrices materialized)."
+    """Latent `i`'s decoder as dense tensors in their own shapes: {name: tensor} (matrices
+    materialized)."""
     out = {n: A @ B.T for n, (A, B) in self.decoder_factors(i).items()}
     shapes = {s.name: s.shape for s in self.layout.slots}
     return out | {n: self.dec_D[_key(n)][i].detach().reshape(shapes[n]) for n in self.vecs}
@@ -667,7 +688,8 @@ def decoder_dense(self:LowRankSAE, i:int)->dict:
 @patch
 @torch.no_grad()
 def decoder_energy(self:LowRankSAE)->Tensor:
-    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
+    """Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in
+    layout order."""
     A, B, D = self.dec_A, self.dec_B, self.dec_D
     def mat(a, b):  # one latent at a time: the same float32 sums as reading one latent's factors
         return torch.stack([((ai.T @ ai) * (bi.T @ bi)).sum() for ai, bi in zip(a, b)])
@@ -679,7 +701,8 @@ def decoder_energy(self:LowRankSAE)->Tensor:
 @patch
 @torch.no_grad()
 def decoder_line_energy(self:LowRankSAE, i:int, axis:int=0)->dict:
-    "Latent `i`'s decoder norm² per row (`axis=0`, (m,)) or per column (`axis=1`, (n,)) of each matrix."
+    """Latent `i`'s decoder norm² per row (`axis=0`, (m,)) or per column (`axis=1`, (n,)) of each
+    matrix."""
     out = {}
     for n, (A, B) in self.decoder_factors(i).items():
         out[n] = ((A @ (B.T @ B)) * A).sum(1) if axis == 0 else ((B @ (A.T @ A)) * B).sum(1)
@@ -689,7 +712,8 @@ def decoder_line_energy(self:LowRankSAE, i:int, axis:int=0)->dict:
 @patch
 @torch.no_grad()
 def decoder_flat(self:LowRankSAE, ids=None)->Tensor:
-    "Decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (few latents)."
+    """Decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (few
+    latents)."""
     dev = self.b_enc.device
     ids = torch.arange(self.n_latents,
                        device=dev) if ids is None else torch.as_tensor(ids, device=dev)
@@ -701,7 +725,8 @@ def decoder_flat(self:LowRankSAE, ids=None)->Tensor:
 @patch
 @torch.no_grad()
 def bias_flat(self:LowRankSAE)->Tensor:
-    "The decoder bias as one flat row in the layout's order, in the SAE's scaled input units (zeros if none)."
+    """The decoder bias as one flat row in the layout's order, in the SAE's scaled input units
+    (zeros if none)."""
     if not self.has_bias: return self.b_enc.new_zeros(self.layout.numel)
     b = self._bias(False)
     ts = {n: b[n][0] @ b[n][1].transpose(1, 2) for n in self.mats} | {n: b[n] for n in self.vecs}
@@ -716,12 +741,15 @@ def _rows(data, ids):
     if isinstance(data, FactoredUpdate): return data[ids]
     return data[torch.as_tensor(ids, device=data.device)]
 
+# %% ../nbs/31_sae.ipynb #a546bf01
 def _n(data): return len(data)
 
+# %% ../nbs/31_sae.ipynb #55c3bab4
 class SAETrainer:
-    """Adam training of a `DenseSAE`/`LowRankSAE`, one batch at a time (online) or from stored updates, with the
-    field's conventions (dictionary_learning, SAELens): decoder gradients parallel to the unit-norm decoder rows
-    removed, gradient norm clipped, linear learning-rate warmup and an optional linear decay to 0."""
+    """Adam training of a `DenseSAE`/`LowRankSAE`, one batch at a time (online) or from stored
+    updates, with the field's conventions (dictionary_learning, SAELens): decoder gradients parallel
+    to the unit-norm decoder rows removed, gradient norm clipped, linear learning-rate warmup and an
+    optional linear decay to 0."""
     def __init__(self,
         sae:SAEBase,
         lr:float=1e-3,           # Adam's learning rate
@@ -729,7 +757,7 @@ class SAETrainer:
         warmup:int=0,            # steps of linear warmup from lr/warmup to lr
         decay:tuple|None=None,   # (start, end): lr falls linearly to 0 from step start to step end
         clip:float|None=1.0,     # gradient-norm clip (None: off)
-        parallel_grads:bool=False, # keep the decoder gradient component parallel to each decoder row
+        parallel_grads:bool=False, # keep the decoder gradient's component parallel to each row
     ):
         if not isinstance(sae, SAEBase):
             raise TypeError(f"sae must be a DenseSAE or LowRankSAE, got {type(sae).__name__}")
@@ -744,7 +772,8 @@ class SAETrainer:
                 raise ValueError("decay must be None or (start, end) steps with 0 <= start "
                                  f"< end, got {decay!r}")
         self.sae, self.lr, self.seed, self.step = sae, lr, seed, 0
-        self.warmup, self.decay, self.clip, self.parallel_grads = warmup, decay, clip, parallel_grads
+        self.warmup, self.decay, self.clip = warmup, decay, clip
+        self.parallel_grads = parallel_grads
         self.opt = torch.optim.Adam(sae.parameters(), lr=lr)
         self.log = []
     @property
@@ -759,7 +788,8 @@ class SAETrainer:
             f *= max(0., (self.decay[1] - step) / (self.decay[1] - self.decay[0]))
         return self.lr * f
     def train_step(self, batch)->dict:
-        "One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as floats."
+        """One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as
+        floats."""
         _need_data('batch', batch, todo="drop or fix those updates before training "
                                         f"(SAE step {self.step})")
         self.sae.train()
@@ -789,7 +819,8 @@ class SAETrainer:
         self.step += 1
         return r
     def _fail(self, what, before):
-        "Stop at this step, naming it, with the SAE's weights and counters put back as they were before it."
+        """Stop at this step, naming it, with the SAE's weights and counters put back as they were
+        before it."""
         self.opt.zero_grad(set_to_none=True)
         self.sae.load_state_dict(before)
         raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are "
@@ -819,15 +850,18 @@ def codes(sae:SAEBase, data, batch_size:int=256)->Tensor:
         out.append(coef.new_zeros(len(idx), sae.n_latents).scatter_add_(1, idx, coef))
     return torch.cat(out)
 
+# %% ../nbs/31_sae.ipynb #02d97374
 def _sum_tensors(x, sae):
     "Σ_b x_b per tensor (dense), to centre the variance."
     xi = sae._as_input(x) if isinstance(sae, LowRankSAE) else {'x': sae._as_input(x)}
     return {n: (torch.einsum('bms,bns->mn', *v) if isinstance(v, tuple) else v.sum(0))
             for n, v in xi.items()}
 
+# %% ../nbs/31_sae.ipynb #4fac3385
 @torch.no_grad()
 def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
-    "FVU, L0 and dead fraction of `sae` on `data` (flat tensor or FactoredUpdate), one encoder pass per batch."
+    """FVU, L0 and dead fraction of `sae` on `data` (flat tensor or FactoredUpdate), one encoder
+    pass per batch."""
     _need_int('batch_size', batch_size, todo="pass how many updates to evaluate at once")
     _need_data('data', data, todo="drop or fix those updates before evaluating")
     sae.eval()
@@ -849,8 +883,8 @@ def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
 
 # %% ../nbs/31_sae.ipynb #8eb9d455
 def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
-    """Write the SAE (and optionally its trainer's optimizer state, settings and step) to one safetensors file,
-    atomically: written beside `path`, then renamed over it."""
+    """Write the SAE (and optionally its trainer's optimizer state, settings and step) to one
+    safetensors file, atomically: written beside `path`, then renamed over it."""
     ts = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
     meta = dict(kind=type(sae).__name__, config=json.dumps(sae.config))
     if getattr(sae, 'layout', None) is not None: meta['layout'] = sae.layout.to_json()
@@ -858,14 +892,17 @@ def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
         names = {id(p): i for i, p in enumerate(sae.parameters())}
         for p, st in trainer.opt.state.items():
             for k, v in st.items():
-                ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v, device=p.device).detach().cpu().clone().contiguous()
+                v = torch.as_tensor(v, device=p.device).detach()
+                ts[f"opt.{names[id(p)]}.{k}"] = v.cpu().clone().contiguous()
         meta['trainer'] = json.dumps(trainer.config | dict(step=trainer.step))
     with atomic_path(path) as tmp:
         save_file(ts, str(tmp), metadata=meta)  # a crash leaves the old file
 
+# %% ../nbs/31_sae.ipynb #e34e9de2
 def load_sae(path, with_trainer:bool=False, device=None):
-    """Rebuild an SAE saved by `save_sae`, on `device` (default CPU); with `with_trainer`, also its trainer, ready
-    to resume. Files saved before the decoder bias existed load as SAEs without one."""
+    """Rebuild an SAE saved by `save_sae`, on `device` (default CPU); with `with_trainer`, also its
+    trainer, ready to resume. Files saved before the decoder bias existed load as SAEs without one.
+    """
     with safe_open(str(path), 'pt') as f:
         meta, ts = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     bad = [k for k, v in ts.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
@@ -884,7 +921,8 @@ def load_sae(path, with_trainer:bool=False, device=None):
     sae.to(device)
     if not with_trainer: return sae
     if 'trainer' not in meta:
-        raise ValueError(f"{path} holds no trainer state: save it with save_sae(sae, path, trainer)")
+        raise ValueError(f"{path} holds no trainer state: save it with save_sae(sae, path, "
+                         "trainer)")
     t = json.loads(meta['trainer'])
     step = t.pop('step')
     if t.get('decay') is not None: t['decay'] = tuple(t['decay'])
@@ -894,7 +932,8 @@ def load_sae(path, with_trainer:bool=False, device=None):
     for k, v in ts.items():
         if k.startswith('opt.'):
             _, i, name = k.split('.', 2)
-            tr.opt.state[params[int(i)]][name] = v if name == 'step' else v.to(params[int(i)].device)
+            p = params[int(i)]
+            tr.opt.state[p][name] = v if name == 'step' else v.to(p.device)
     return sae, tr
 
 # %% ../nbs/31_sae.ipynb #60e6cd9e
@@ -906,8 +945,9 @@ def synthetic_updates(
     signed:bool=True,  # random signs on coefficients
     noise:float=0.05,  # dense Gaussian noise, relative to the signal norm
     seed:int=0,
-)->tuple:              # (flat updates (n, P), true directions (n_dirs, P), which directions each update uses (n, active))
-    "Sparse signed mixes of rank-1-per-matrix unit directions, with noise: a test bed with known shards."
+)->tuple:              # (updates (n, P), true directions (n_dirs, P), directions used (n, active))
+    """Sparse signed mixes of rank-1-per-matrix unit directions, with noise: a test bed with known
+    shards."""
     _need_int('n', n, todo="pass how many updates to make")
     _need_int('n_dirs', n_dirs, todo="pass how many ground-truth directions to plant")
     _need_int('active', active, todo="pass how many directions each update mixes, at "
@@ -917,8 +957,8 @@ def synthetic_updates(
                          "active or raise n_dirs")
     _need_pos('noise', noise, todo="pass the relative noise level (0 for none)", zero_ok=True)
     g = torch.Generator().manual_seed(seed)
-    ts = {s.name: (torch.randn(n_dirs, s.shape[0], 1, generator=g) @ torch.randn(n_dirs, 1,
-                                                                                 s.shape[1], generator=g)
+    ts = {s.name: (torch.randn(n_dirs, s.shape[0], 1, generator=g)
+                   @ torch.randn(n_dirs, 1, s.shape[1], generator=g)
                    if len(s.shape) == 2 else torch.randn(n_dirs, *s.shape, generator=g))
                    for s in lay.slots}
     D = lay.flatten(ts, batch_shape=(n_dirs,))

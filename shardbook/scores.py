@@ -57,7 +57,8 @@ def cluster_scores(
     dirs:Tensor|None=None, # (n_dirs, P) the method's directions, for `max_cos`
     X:Tensor|None=None,    # (N, P) the updates, for the label means `max_cos` matches against
 )->dict:                   # purity, ami, n_clusters, and max_cos when `dirs` and `X` are given
-    "Purity, adjusted mutual information and number of clusters; with `dirs` and `X` the mean max |cos| too."
+    """Purity, adjusted mutual information and number of clusters; with `dirs` and `X` the mean max
+    |cos| too."""
     if (dirs is None) != (X is None):
         raise ValueError("pass both dirs and X (for max_cos) or neither")
     out = dict(purity=purity(labels, clusters),

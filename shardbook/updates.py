@@ -37,6 +37,7 @@ def _need_data(name, x, todo="drop or fix those updates first"):
                              f"(first: row {rows[0]}): {todo}")
     return x
 
+# %% ../nbs/30_updates.ipynb #0059f0dd
 def select_params(
     model:nn.Module,      # any PyTorch model
     patterns=None,        # glob pattern(s) over parameter names; None = every trainable parameter
@@ -65,6 +66,7 @@ class Slot:
     @property
     def end(self): return self.offset + self.numel
 
+# %% ../nbs/30_updates.ipynb #9865167d
 class Layout:
     "Where each named tensor lives in a flat parameter-space vector."
     def __init__(self, slots):
@@ -125,8 +127,8 @@ def neuron_norms(
     for n, t in lay.split(vec).items():
         t2 = t.reshape(t.shape[0], -1) if t.ndim > 1 else t.reshape(-1, 1)
         for i, v in enumerate(t2.norm(dim=1).tolist()): rows.append((n, i, v, v * v / tot))
-    df = pd.DataFrame(rows, columns=['tensor', 'neuron', 'norm', 'share']).sort_values('norm',
-                                                                                       ascending=False, kind='stable')
+    df = pd.DataFrame(rows, columns=['tensor', 'neuron', 'norm', 'share'])
+    df = df.sort_values('norm', ascending=False, kind='stable')
     return (df.head(top) if top else df).reset_index(drop=True)
 
 # %% ../nbs/30_updates.ipynb #e491c881
@@ -135,9 +137,11 @@ def _fgram(U1, V1, U2, V2):
     return (torch.einsum('ams,bmt->abst', U1, U2)
             * torch.einsum('ans,bnt->abst', V1, V2)).sum((-1, -2))
 
+# %% ../nbs/30_updates.ipynb #667dc624
 @dataclass
 class FactoredUpdate:
-    "A batch of B updates: tensor `name` of update b is `U[b] @ V[b].T` (names in `factors`) or `dense[name][b]`."
+    """A batch of B updates: tensor `name` of update b is `U[b] @ V[b].T` (names in `factors`) or
+    `dense[name][b]`."""
     factors:dict = field(default_factory=dict)  # name -> (U (B, m, s), V (B, n, s))
     dense:dict = field(default_factory=dict)    # name -> (B, *shape)
     def __post_init__(self):
@@ -153,7 +157,8 @@ class FactoredUpdate:
                 raise ValueError(f"factors of {n!r} must be U (B, m, s) and V (B, n, s), got "
                                  f"{tuple(u.shape)} and {tuple(v.shape)}")
     def __len__(self):
-        return next(iter(self.factors.values()))[0].shape[0] if self.factors else next(iter(self.dense.values())).shape[0]
+        if self.factors: return next(iter(self.factors.values()))[0].shape[0]
+        return next(iter(self.dense.values())).shape[0]
     @property
     def names(self): return list(self.factors) + list(self.dense)
     @property
@@ -199,7 +204,8 @@ class FactoredUpdate:
         out = sum(_fgram(u, v, *o.factors[n]) for n, (u, v) in self.factors.items())
         return out + sum(d.flatten(1) @ o.dense[n].flatten(1).T for n, d in self.dense.items())
     def to_flat(self, lay:Layout)->Tensor:
-        "Materialize as dense flat vectors (B, lay.numel) in `lay`'s order (checks and small models only)."
+        """Materialize as dense flat vectors (B, lay.numel) in `lay`'s order (checks and small
+        models only)."""
         ts = {n: u @ v.transpose(1, 2) for n, (u, v) in self.factors.items()} | self.dense
         return lay.flatten(ts, batch_shape=(len(self),))
     @classmethod
@@ -218,19 +224,20 @@ class FactoredUpdate:
                       torch.cat([pad(u.factors[n][1]) for u in ups]))
         return cls(fac, {n: torch.cat([u.dense[n] for u in ups]) for n in f0.dense})
     def layout(self)->Layout:
-        "Layout of the materialized update (factored tensors first, then dense), in this object's order."
+        """Layout of the materialized update (factored tensors first, then dense), in this object's
+        order."""
         return Layout.from_named(self.shapes)
 
 # %% ../nbs/30_updates.ipynb #e36f585d
 def truncate(
-    x,                     # dense (..., m, n) matrices, or factors (U (..., m, s), V (..., n, s)) of U Vᵀ
+    x,                     # dense (..., m, n) matrices, or factors (U (..., m, s), V (..., n, s))
     rank:int|None=None,    # directions to keep (None: all)
-    balanced:bool=False,   # √S into both factors, each pair's sign fixed (A's largest entry > 0); else S into A
-    rtol:float|None=None,  # also drop singular values <= rtol × the largest (None: keep every direction)
-    pad:float|None=None,   # fewer directions than `rank`: pad to `rank` with CPU-seeded noise of this scale
-    dtype=None,            # compute in this dtype and cast back (e.g. torch.float64); None: the input's
+    balanced:bool=False,   # √S into both factors, signs fixed (A's top entry > 0); else S into A
+    rtol:float|None=None,  # also drop singular values <= rtol × the largest (None: keep them all)
+    pad:float|None=None,   # fewer directions than `rank`: pad with CPU-seeded noise of this scale
+    dtype=None,            # compute in this dtype, cast back (e.g. torch.float64); None: input's
     energy:bool=False,     # also return the kept share of the squared norm (1 where x is 0)
-)->tuple:                  # (A (..., m, r), B (..., n, r)) with A Bᵀ ≈ x, then the kept share if `energy`
+)->tuple:                  # (A (..., m, r), B (..., n, r)), A Bᵀ ≈ x; the kept share if `energy`
     "Best rank-`rank` factors of dense matrices or of factored ones (truncated SVD)."
     if rank is not None:
         _need_int('rank', rank, todo="pass None (all directions) or the rank to keep")
@@ -261,16 +268,19 @@ def truncate(
     kept = torch.where(tot > 0, (S[..., :r] ** 2).sum(-1) / tot, torch.ones_like(tot))
     return A, B, (kept.item() if kept.ndim == 0 else kept)
 
+# %% ../nbs/30_updates.ipynb #500a2a51
 def _balanced(L, R, S, r):
     "√S into both factors' first `r` columns, each column pair's sign fixed by A's largest entry."
     sq = S[..., :r].sqrt()
     A, B = L[..., :r] * sq[..., None, :], R[..., :r] * sq[..., None, :]
-    # the SVD fixes each pair (column of A, column of B) only up to a joint sign: make A's largest entry positive
+    # the SVD fixes each pair (column of A, column of B) up to a joint sign: A's largest entry > 0
     sgn = A.gather(-2, A.abs().argmax(-2, keepdim=True)).sign().clamp_min(0) * 2 - 1
     return A * sgn, B * sgn
 
+# %% ../nbs/30_updates.ipynb #2696b9ea
 def _pad_cols(t, n, scale, g):
-    "`t` with `n` more columns of noise of scale `scale`, drawn from the CPU generator `g`, then moved."
+    """`t` with `n` more columns of noise of scale `scale`, drawn from the CPU generator `g`, then
+    moved."""
     return torch.cat([t, scale * torch.randn(*t.shape[:-1], n, generator=g,
                                              dtype=t.dtype).to(t.device)], -1)
 
@@ -292,7 +302,8 @@ def per_sample_grads(
     patterns=None,     # which parameters (globs, see `select_params`)
     chunk:int|None=None, # vmap chunk size, to bound memory
 )->dict:               # name -> gradients (B, *shape)
-    "Per-sample gradients of `objective` for the selected parameters, via `torch.func.vmap(grad(...))`."
+    """Per-sample gradients of `objective` for the selected parameters, via
+    `torch.func.vmap(grad(...))`."""
     if chunk is not None:
         _need_int('chunk', chunk, todo="pass None (one vmap) or a positive chunk size")
     sel = select_params(model, patterns)
@@ -305,7 +316,8 @@ def per_sample_grads(
 
 # %% ../nbs/30_updates.ipynb #2ccfaffe
 class LinearFactorCapture:
-    "Per-episode gradients of `nn.Linear` layers as `FactoredUpdate` factors, from one backward pass."
+    """Per-episode gradients of `nn.Linear` layers as `FactoredUpdate` factors, from one backward
+    pass."""
     def __init__(self,
         model:nn.Module, # the policy
         patterns=None,   # glob(s) over module names; None = every nn.Linear
@@ -315,8 +327,9 @@ class LinearFactorCapture:
             pats = [patterns] if isinstance(patterns, str) else patterns
             mods = {n: m for n, m in mods.items() if any(fnmatch.fnmatchcase(n, p) for p in pats)}
             if not mods:
+                linear = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
                 raise ValueError(f"no nn.Linear module name matches {list(pats)}; linear modules: "
-                                 f"{[n for n, m in model.named_modules() if isinstance(m, nn.Linear)]}")
+                                 f"{linear}")
         self.mods, self.acts, self.deltas, self.hooks = mods, {}, {}, []
     def __enter__(self):
         for n, m in self.mods.items(): self.hooks.append(m.register_forward_hook(self._fwd(n)))
@@ -331,7 +344,8 @@ class LinearFactorCapture:
                 out.register_hook(lambda g: self.deltas.__setitem__(name, g.detach()))
         return hook
     def updates(self)->FactoredUpdate:
-        "The captured per-episode updates; weights factored, biases dense (names are parameter names)."
+        """The captured per-episode updates; weights factored, biases dense (names are parameter
+        names)."""
         fac, den = {}, {}
         for n, m in self.mods.items():
             if n not in self.deltas:
@@ -355,13 +369,14 @@ def check_finite(x, step, what="update"):
                              "NaN/inf entries; refusing it (lower the learning "
                              "rate or clip gradients)")
 
+# %% ../nbs/30_updates.ipynb #9f85fa74
 class StepCapture:
     "Record Δθ = θ_after − θ_before of selected parameters at every `optimizer.step()`."
     def __init__(self,
         model:nn.Module,                 # the policy
         optimizer:torch.optim.Optimizer, # its optimizer (any torch.optim optimizer)
         patterns=None,                   # parameter globs, see `select_params`
-        buffer=None,                     # an `UpdateBuffer` (or anything with `.add(update, step)`) to fill
+        buffer=None,                     # an `UpdateBuffer` (or any `.add(update, step)`) to fill
         callback=None,                   # called as callback(delta, step) after each step
         keep=False,                      # also keep every Δθ in `self.deltas` (small models only)
     ):
@@ -375,7 +390,8 @@ class StepCapture:
                              "parameters, or patterns "
                              "that select only parameters it updates")
         self.layout = Layout.from_named(self.params)
-        self.buffer, self.callback, self.keep, self.deltas, self.step = buffer, callback, keep, [], 0
+        self.buffer, self.callback, self.keep = buffer, callback, keep
+        self.deltas, self.step = [], 0
         self.theta0 = self.flat()
         self._before = None
         self.hooks = [optimizer.register_step_pre_hook(self._pre),
@@ -419,13 +435,14 @@ def sparsity_stats(
 def _nbytes(u):
     return u.nbytes if isinstance(u, FactoredUpdate) else u.nelement() * u.element_size()
 
+# %% ../nbs/30_updates.ipynb #280a5f78
 def _write_chunk(path, n_done, pending):
     "Write `pending` as the next chunk under `path`, atomically (`atomic_path`); empty `pending`."
     if not pending: return
     ups, steps, labels = zip(*pending)
     i = max([int(p.name[6:-12]) for p in path.glob('chunk_*.safetensors')], default=-1) + 1
-    # the updates were queued on CPU (DiskStore.add); steps and labels join them in the file. A write that
-    # fails leaves no chunk_ file (the temporary one is removed) and the updates stay queued
+    # the updates were queued on CPU (DiskStore.add); steps and labels join them in the file.
+    # A write that fails leaves no chunk_ file (its temporary is removed); the updates stay queued
     with atomic_path(path / f'chunk_{i:06d}.safetensors') as tmp:
         tensors = dict(updates=torch.stack(ups), steps=torch.tensor(steps),
                        labels=torch.tensor(labels))
@@ -433,16 +450,19 @@ def _write_chunk(path, n_done, pending):
     n_done[0] += 1
     pending.clear()
 
+# %% ../nbs/30_updates.ipynb #dfce5395
 def _flush_at_exit(path, n_done, pending):
-    "Finalizer: write what is still queued when a store is garbage-collected or the interpreter exits."
+    """Finalizer: write what is still queued when a store is garbage-collected or the interpreter
+    exits."""
     try: _write_chunk(path, n_done, pending)
     except Exception as e:
         warnings.warn(f"DiskStore at {path} could not write {len(pending)} queued updates: {e}")
 
+# %% ../nbs/30_updates.ipynb #4594a7d2
 class DiskStore:
-    """Append-only on-disk store of flat updates in safetensors chunks, capped at `cap_bytes` (counting what is already
-    on disk). Chunks are written atomically; queued updates are written on `flush`, `close`, leaving a `with` block,
-    garbage collection and interpreter exit."""
+    """Append-only on-disk store of flat updates in safetensors chunks, capped at `cap_bytes`
+    (counting what is already on disk). Chunks are written atomically; queued updates are written on
+    `flush`, `close`, leaving a `with` block, garbage collection and interpreter exit."""
     def __init__(self, path, cap_bytes:int, chunk:int=256):
         self.cap = _need_int('cap_bytes', cap_bytes, todo="pass the most bytes the "
                                                           "store may hold on disk")
@@ -508,13 +528,15 @@ class DiskStore:
         if not parts: raise ValueError(f"nothing stored under {self.path}")
         return tuple(torch.cat([p[k] for p in parts]) for k in ('updates', 'steps', 'labels'))
 
+# %% ../nbs/30_updates.ipynb #09136f66
 class UpdateBuffer:
-    "Buffer of updates that never holds more than `budget_bytes`: the most recent ones, or a uniform sample of all."
+    """Buffer of updates that never holds more than `budget_bytes`: the most recent ones, or a
+    uniform sample of all."""
     def __init__(self,
         budget_bytes:int,     # hard cap on the bytes held
         store:DiskStore|None=None, # optional on-disk copy of every update (flat updates only)
         dtype=torch.float32,  # storage dtype
-        policy:str='fifo',    # 'fifo': keep the most recent; 'reservoir': keep a uniform sample of everything seen
+        policy:str='fifo',    # 'fifo': keep the most recent; 'reservoir': a uniform sample of all
         seed:int=0,           # randomness of the reservoir policy
     ):
         _need_int('budget_bytes', budget_bytes, todo="pass the most bytes the buffer may hold")
@@ -527,7 +549,8 @@ class UpdateBuffer:
         cp = lambda t: t.detach().to(self.dtype, copy=True)
         return u.map(cp) if isinstance(u, FactoredUpdate) else cp(u.reshape(-1))
     def add(self, update, step:int, label:int=-1, checked:bool=False):
-        "Add one update (flat Tensor, or FactoredUpdate: one episode, or a whole batch kept as one item), evicting as the policy says."
+        """Add one update (flat Tensor, or FactoredUpdate: one episode, or a whole batch kept as one
+        item), evicting as the policy says."""
         if not checked: check_finite(update, step)
         u = self._copy(update)
         nb = _nbytes(u)
@@ -537,7 +560,7 @@ class UpdateBuffer:
         if self.store is not None: self.store.add(u, step, label)
         self.seen += 1
         if self.policy == 'reservoir' and self.nbytes + nb > self.budget:
-            j = int(self.rng.integers(self.seen))  # keep the new update with probability len/seen (Algorithm R)
+            j = int(self.rng.integers(self.seen))  # keep the new one w.p. len/seen (Algorithm R)
             if j >= len(self.items): return
             self.nbytes -= _nbytes(self.items[j][0])
             self.items[j] = (u, step, label)
