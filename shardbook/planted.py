@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd, torch
 import gymnasium as gym
+from fastcore.basics import patch
 from gymnasium import spaces
 from torch import nn, Tensor
 from .updates import (Layout, StepCapture, per_sample_grads, select_params, check_finite,
@@ -63,13 +64,6 @@ class PlantedBandit(gym.Env):
         self.embeddings = emb
         self.observation_space = spaces.Box(-np.inf, np.inf, (d,), np.float32)
         self.action_space = spaces.Discrete(K + 1)
-    def _obs(self):
-        o = self.embeddings[self.context]
-        if self.active.sum() > 1:
-            o = self.embeddings[self.active].sum(0)
-            o = o / np.linalg.norm(o)  # a pair: unit-norm sum
-        if not self.noise: return o.copy()
-        return (o + self.noise * self.np_random.standard_normal(o.shape)).astype(np.float32)
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         c = (options or {}).get('context')
@@ -86,17 +80,33 @@ class PlantedBandit(gym.Env):
             self.active[int(self.np_random.choice(self.K, p=q / q.sum()))] = True
         self.t = 0
         return self._obs(), self._info()
-    def _info(self): return {'context': self.context, 'active': self.active.astype(np.float32)}
-    def step(self, action):
-        if not self.action_space.contains(int(action)):
-            raise ValueError(f"action {action} outside Discrete({self.K + 1})")
-        a = int(action)
-        self.t += 1
-        r = 1. if a < self.K and self.active[a] else (self.common_reward if a == self.K else 0.)
-        return self._obs(), r, self.t >= self.horizon, False, self._info()
 
 if 'shardbook/PlantedBandit-v0' not in gym.registry:
     gym.register('shardbook/PlantedBandit-v0', entry_point=PlantedBandit)
+
+# %% ../nbs/32_planted.ipynb #8b5f8ecf
+@patch
+def _obs(self:PlantedBandit):
+    o = self.embeddings[self.context]
+    if self.active.sum() > 1:
+        o = self.embeddings[self.active].sum(0)
+        o = o / np.linalg.norm(o)  # a pair: unit-norm sum
+    if not self.noise: return o.copy()
+    return (o + self.noise * self.np_random.standard_normal(o.shape)).astype(np.float32)
+
+# %% ../nbs/32_planted.ipynb #05099607
+@patch
+def _info(self:PlantedBandit): return {'context': self.context, 'active': self.active.astype(np.float32)}
+
+# %% ../nbs/32_planted.ipynb #21ebad9a
+@patch
+def step(self:PlantedBandit, action):
+    if not self.action_space.contains(int(action)):
+        raise ValueError(f"action {action} outside Discrete({self.K + 1})")
+    a = int(action)
+    self.t += 1
+    r = 1. if a < self.K and self.active[a] else (self.common_reward if a == self.K else 0.)
+    return self._obs(), r, self.t >= self.horizon, False, self._info()
 
 # %% ../nbs/32_planted.ipynb #2149cad9
 def policy_net(obs_dim:int, n_actions:int, hidden:int=32, depth:int=1, seed:int=0)->nn.Sequential:

@@ -18,130 +18,169 @@ __all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate
 # %% ../nbs/31_sae.ipynb #48e2d4e5
 class SAEBase(nn.Module):
     "Shared TopK/BatchTopK selection, decoder bias, AuxK loss and dead-latent bookkeeping."
-    def _setup(self, d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
-        _need_int('n_latents', n_latents, todo="pass the dictionary size")
-        _need_int('k', k,
-                  todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
-        if k > n_latents:
-            raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower "
-                             "k or raise n_latents")
-        if aux_k is not None:
-            _need_int('aux_k', aux_k, lo=0, todo="pass None (d/2) or how many dead "
-                                                 "latents AuxK may use")
-        _need_pos('aux_coef', aux_coef,
-                  todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
-        _need_int('dead_after', dead_after,
-                  todo="pass after how many updates without firing a latent counts as dead")
-        self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
-        # AuxK may use up to d/2 dead latents, as dictionary_learning and SAELens do (Gao et al.)
-        self.aux_k = min(aux_k if aux_k is not None else max(d // 2, 1), n_latents)
-        self.aux_coef, self.dead_after = aux_coef, dead_after
-        self.b_enc = nn.Parameter(torch.zeros(n_latents))
-        self.register_buffer('since_fired', torch.zeros(n_latents, dtype=torch.long))
-        self.register_buffer('threshold', torch.tensor(-1.))  # BatchTopK inference threshold (EMA)
-        self.register_buffer('x_scale', torch.tensor(0.))     # input scale; 0 = not yet set
-    def _scores(self, pre): return pre.abs() if self.signed else pre
-    def select(self, pre:Tensor)->tuple:
-        "Active latents `idx` and coefficients `coef`, both (B, k') with k' = k for TopK."
-        s = self._scores(pre)
-        if not self.batch_topk:
-            idx = s.topk(self.k, dim=1).indices
-            mask = None
-        else:
-            if self.training:
-                thr = s.flatten().topk(self.k * len(s)).values[-1].detach()
-                with torch.no_grad():
-                    self.threshold.copy_(thr if self.threshold < 0
-                                         else 0.99 * self.threshold + 0.01 * thr)
-            elif self.threshold >= 0: thr = self.threshold
-            else: thr = s.flatten().topk(self.k * len(s)).values[-1]
-            m = s >= thr
-            kk = max(int(m.sum(1).max()), 1)
-            idx = s.masked_fill(~m, -float('inf')).topk(kk, dim=1).indices
-            mask = m.gather(1, idx)
-        coef = pre.gather(1, idx)
-        if not self.signed: coef = coef.relu()
-        if mask is not None: coef = coef * mask
-        return idx, coef
-    def _aux_select(self, pre):
-        dead = self.since_fired >= self.dead_after
-        n = int(dead.sum())
-        if n == 0 or self.aux_k == 0: return None
-        s = self._scores(pre).masked_fill(~dead, -float('inf'))
-        idx = s.topk(min(self.aux_k, n), dim=1).indices
-        coef = pre.gather(1, idx)
-        return idx, (coef if self.signed else coef.relu())
-    @torch.no_grad()
-    def _track(self, idx, coef):
-        "Count updates since each latent last fired (a window in samples, not steps)."
-        fired = torch.zeros(self.n_latents, dtype=torch.bool, device=idx.device)
-        fired[idx[coef != 0]] = True
-        self.since_fired += len(idx)
-        self.since_fired[fired] = 0
-    def scale_inputs(self, x):
-        "Inputs times the SAE's fixed input scale (set from the first training batch)."
-        if self.x_scale <= 0:
-            raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
-                               "with SAETrainer first")
-        return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
-    @torch.no_grad()
-    def set_scale(self, x):
-        """Fix the input scale so that the mean squared norm of `x` becomes 1, and start the decoder
-        bias (if any) at the mean of `x` in those units, as dictionary_learning and SAELens start
-        `b_dec` from the data."""
-        _need_data('x', x, todo="set the scale from a batch of finite updates")
-        sq = self._sqn(x).mean()
-        if float(sq) == 0:
-            raise ValueError("x has only zero updates, so no input scale fits: pass a batch "
-                             "with nonzero updates")
-        self.x_scale.fill_(float(sq.clamp_min(1e-30).rsqrt()))
-        if self.has_bias: self._init_bias(self.scale_inputs(self._as_input(x)))
-    def _encode(self, x)->tuple:
-        "Scaled input, pre-activations and active latents of a batch: (xs, pre, idx, coef)."
-        xs = self.scale_inputs(self._as_input(x))
-        pre = self._preacts(xs)
-        return (xs, pre, *self.select(pre))
-    def forward(self, x)->tuple:
-        "(idx, coef) of the active latents for the batch `x`."
-        return self._encode(x)[2:]
-    def loss(self, x)->dict:
-        """Training loss (normalized squared error + AuxK) and its parts for batch `x`. The AuxK
-        term fits the error of the live latents (held fixed: their codes, decoders and the decoder
-        bias are detached) with the top `aux_k` dead latents, so it trains only dead latents'
-        encoders and decoders."""
-        xs, pre, idx, coef = self._encode(x)
-        cache = {}  # the main and the AuxK error share per-batch work (the low-rank decoder Gram)
-        sse, xx = self._sse(xs, idx, coef, cache=cache), self._sqn(xs)
-        loss = sse.sum() / xx.sum().clamp_min(1e-12)
-        aux = sse.new_zeros(())
+
+# %% ../nbs/31_sae.ipynb #333104f0
+@patch
+def _setup(self:SAEBase, d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
+    _need_int('n_latents', n_latents, todo="pass the dictionary size")
+    _need_int('k', k,
+              todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
+    if k > n_latents:
+        raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower "
+                         "k or raise n_latents")
+    if aux_k is not None:
+        _need_int('aux_k', aux_k, lo=0, todo="pass None (d/2) or how many dead "
+                                             "latents AuxK may use")
+    _need_pos('aux_coef', aux_coef,
+              todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
+    _need_int('dead_after', dead_after,
+              todo="pass after how many updates without firing a latent counts as dead")
+    self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
+    # AuxK may use up to d/2 dead latents, as dictionary_learning and SAELens do (Gao et al.)
+    self.aux_k = min(aux_k if aux_k is not None else max(d // 2, 1), n_latents)
+    self.aux_coef, self.dead_after = aux_coef, dead_after
+    self.b_enc = nn.Parameter(torch.zeros(n_latents))
+    self.register_buffer('since_fired', torch.zeros(n_latents, dtype=torch.long))
+    self.register_buffer('threshold', torch.tensor(-1.))  # BatchTopK inference threshold (EMA)
+    self.register_buffer('x_scale', torch.tensor(0.))     # input scale; 0 = not yet set
+
+# %% ../nbs/31_sae.ipynb #9439a73e
+@patch
+def _scores(self:SAEBase, pre): return pre.abs() if self.signed else pre
+
+# %% ../nbs/31_sae.ipynb #a94f726e
+@patch
+def select(self:SAEBase, pre:Tensor)->tuple:
+    "Active latents `idx` and coefficients `coef`, both (B, k') with k' = k for TopK."
+    s = self._scores(pre)
+    if not self.batch_topk:
+        idx = s.topk(self.k, dim=1).indices
+        mask = None
+    else:
         if self.training:
-            self._track(idx, coef)
-            a = self._aux_select(pre)
-            if a is not None:
-                ia, ca = torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1)
-                sse_aux = self._sse(xs, ia, ca, n_frozen=idx.shape[1], cache=cache, bias_live=False)
-                aux = self.aux_coef * sse_aux.sum() / sse.detach().sum().clamp_min(1e-12)
-        l0 = (coef != 0).float().sum(1).mean()
-        return dict(loss=loss + aux, mse_frac=loss.detach(), aux=aux.detach(), l0=l0)
-    def preacts(self, x)->Tensor:
-        "Encoder pre-activations (B, n_latents)."
-        return self._encode(x)[1]
-    def sse(self, x)->Tensor:
-        "Squared reconstruction error per update (B,), in the input's units."
-        xs, _, idx, coef = self._encode(x)
-        return self._sse(xs, idx, coef) / self.x_scale ** 2
-    @torch.no_grad()
-    def remove_parallel_grads(self):
-        """Drop the part of each latent's decoder gradient that would change its norm (the decoder
-        is renormalized after every step anyway), as dictionary_learning and SAELens do before the
-        optimizer step."""
-        normals = self._norm_normals()
-        dots = sum((p.grad * n).flatten(1).sum(1) for p, n in normals if p.grad is not None)
-        nn_ = sum(n.flatten(1).pow(2).sum(1) for p, n in normals if p.grad is not None)
-        if not torch.is_tensor(dots): return
-        c = dots / nn_.clamp_min(1e-30)
-        for p, n in normals:
-            if p.grad is not None: p.grad.sub_(c.view(-1, *[1] * (n.ndim - 1)) * n)
+            thr = s.flatten().topk(self.k * len(s)).values[-1].detach()
+            with torch.no_grad():
+                self.threshold.copy_(thr if self.threshold < 0
+                                     else 0.99 * self.threshold + 0.01 * thr)
+        elif self.threshold >= 0: thr = self.threshold
+        else: thr = s.flatten().topk(self.k * len(s)).values[-1]
+        m = s >= thr
+        kk = max(int(m.sum(1).max()), 1)
+        idx = s.masked_fill(~m, -float('inf')).topk(kk, dim=1).indices
+        mask = m.gather(1, idx)
+    coef = pre.gather(1, idx)
+    if not self.signed: coef = coef.relu()
+    if mask is not None: coef = coef * mask
+    return idx, coef
+
+# %% ../nbs/31_sae.ipynb #885248b3
+@patch
+def _aux_select(self:SAEBase, pre):
+    dead = self.since_fired >= self.dead_after
+    n = int(dead.sum())
+    if n == 0 or self.aux_k == 0: return None
+    s = self._scores(pre).masked_fill(~dead, -float('inf'))
+    idx = s.topk(min(self.aux_k, n), dim=1).indices
+    coef = pre.gather(1, idx)
+    return idx, (coef if self.signed else coef.relu())
+
+# %% ../nbs/31_sae.ipynb #92773fd6
+@patch
+@torch.no_grad()
+def _track(self:SAEBase, idx, coef):
+    "Count updates since each latent last fired (a window in samples, not steps)."
+    fired = torch.zeros(self.n_latents, dtype=torch.bool, device=idx.device)
+    fired[idx[coef != 0]] = True
+    self.since_fired += len(idx)
+    self.since_fired[fired] = 0
+
+# %% ../nbs/31_sae.ipynb #13df2e27
+@patch
+def scale_inputs(self:SAEBase, x):
+    "Inputs times the SAE's fixed input scale (set from the first training batch)."
+    if self.x_scale <= 0:
+        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
+                           "with SAETrainer first")
+    return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
+
+# %% ../nbs/31_sae.ipynb #57dd1de8
+@patch
+@torch.no_grad()
+def set_scale(self:SAEBase, x):
+    """Fix the input scale so that the mean squared norm of `x` becomes 1, and start the decoder
+    bias (if any) at the mean of `x` in those units, as dictionary_learning and SAELens start
+    `b_dec` from the data."""
+    _need_data('x', x, todo="set the scale from a batch of finite updates")
+    sq = self._sqn(x).mean()
+    if float(sq) == 0:
+        raise ValueError("x has only zero updates, so no input scale fits: pass a batch "
+                         "with nonzero updates")
+    self.x_scale.fill_(float(sq.clamp_min(1e-30).rsqrt()))
+    if self.has_bias: self._init_bias(self.scale_inputs(self._as_input(x)))
+
+# %% ../nbs/31_sae.ipynb #d97ba216
+@patch
+def _encode(self:SAEBase, x)->tuple:
+    "Scaled input, pre-activations and active latents of a batch: (xs, pre, idx, coef)."
+    xs = self.scale_inputs(self._as_input(x))
+    pre = self._preacts(xs)
+    return (xs, pre, *self.select(pre))
+
+# %% ../nbs/31_sae.ipynb #b38554a7
+@patch
+def forward(self:SAEBase, x)->tuple:
+    "(idx, coef) of the active latents for the batch `x`."
+    return self._encode(x)[2:]
+
+# %% ../nbs/31_sae.ipynb #34399973
+@patch
+def loss(self:SAEBase, x)->dict:
+    """Training loss (normalized squared error + AuxK) and its parts for batch `x`. The AuxK
+    term fits the error of the live latents (held fixed: their codes, decoders and the decoder
+    bias are detached) with the top `aux_k` dead latents, so it trains only dead latents'
+    encoders and decoders."""
+    xs, pre, idx, coef = self._encode(x)
+    cache = {}  # the main and the AuxK error share per-batch work (the low-rank decoder Gram)
+    sse, xx = self._sse(xs, idx, coef, cache=cache), self._sqn(xs)
+    loss = sse.sum() / xx.sum().clamp_min(1e-12)
+    aux = sse.new_zeros(())
+    if self.training:
+        self._track(idx, coef)
+        a = self._aux_select(pre)
+        if a is not None:
+            ia, ca = torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1)
+            sse_aux = self._sse(xs, ia, ca, n_frozen=idx.shape[1], cache=cache, bias_live=False)
+            aux = self.aux_coef * sse_aux.sum() / sse.detach().sum().clamp_min(1e-12)
+    l0 = (coef != 0).float().sum(1).mean()
+    return dict(loss=loss + aux, mse_frac=loss.detach(), aux=aux.detach(), l0=l0)
+
+# %% ../nbs/31_sae.ipynb #7d1de453
+@patch
+def preacts(self:SAEBase, x)->Tensor:
+    "Encoder pre-activations (B, n_latents)."
+    return self._encode(x)[1]
+
+# %% ../nbs/31_sae.ipynb #4a8ae6b2
+@patch
+def sse(self:SAEBase, x)->Tensor:
+    "Squared reconstruction error per update (B,), in the input's units."
+    xs, _, idx, coef = self._encode(x)
+    return self._sse(xs, idx, coef) / self.x_scale ** 2
+
+# %% ../nbs/31_sae.ipynb #1804b602
+@patch
+@torch.no_grad()
+def remove_parallel_grads(self:SAEBase):
+    """Drop the part of each latent's decoder gradient that would change its norm (the decoder
+    is renormalized after every step anyway), as dictionary_learning and SAELens do before the
+    optimizer step."""
+    normals = self._norm_normals()
+    dots = sum((p.grad * n).flatten(1).sum(1) for p, n in normals if p.grad is not None)
+    nn_ = sum(n.flatten(1).pow(2).sum(1) for p, n in normals if p.grad is not None)
+    if not torch.is_tensor(dots): return
+    c = dots / nn_.clamp_min(1e-30)
+    for p, n in normals:
+        if p.grad is not None: p.grad.sub_(c.view(-1, *[1] * (n.ndim - 1)) * n)
 
 # %% ../nbs/31_sae.ipynb #a9aa8648
 class DenseSAE(SAEBase):
@@ -176,60 +215,96 @@ class DenseSAE(SAEBase):
         self.b_dec = nn.Parameter(torch.zeros(d)) if bias else None
     @property
     def has_bias(self)->bool: return self.b_dec is not None
-    def _as_input(self, x):
-        if isinstance(x, FactoredUpdate):
-            if self.layout is None:
-                raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass "
-                                "layout=... or flat tensors")
-            return x.to_flat(self.layout)
-        if x.ndim != 2 or x.shape[1] != self.W_dec.shape[1]:
-            raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), "
-                             f"got {tuple(x.shape)}")
-        return x
-    def _sqn(self, x): return self._as_input(x).pow(2).sum(1)
-    def _center(self, x, live:bool=True):
-        if self.b_dec is None: return x
-        return x - (self.b_dec if live else self.b_dec.detach())
-    def _init_bias(self, xs): self.b_dec.copy_(xs.mean(0))
-    def _preacts(self, x):  # (x − b_dec) E^T without a centred copy of the batch
-        pre = x @ self.W_enc.T + self.b_enc
-        return pre if self.b_dec is None else pre - self.b_dec @ self.W_enc.T
-    def _sse(self, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
-        def Z(i, c):  # dense codes (B, n_latents): no (B, k, d) gather
-            return c.new_zeros(len(i), self.n_latents).scatter_add(1, i, c)
-        if n_frozen:
-            rec = (Z(idx[:, :n_frozen], coef[:, :n_frozen]) @ self.W_dec.detach()
-                   + Z(idx[:, n_frozen:], coef[:, n_frozen:]) @ self.W_dec)
-        else: rec = Z(idx, coef) @ self.W_dec
-        return (self._center(x, bias_live) - rec).pow(2).sum(1)
-    def _norm_normals(self): return [(self.W_dec, self.W_dec.detach())]
-    @torch.no_grad()
-    def normalize_decoder(self):
-        "Rescale every decoder row to unit norm."
-        self.W_dec.div_(self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
-    def decoder_inner(self, x)->Tensor:
-        "⟨D_i, x_b⟩ for every latent i: (B, n_latents)."
-        return self._as_input(x) @ self.W_dec.T
-    @torch.no_grad()
-    def init_from_data(self, x, seed:int=0):
-        """Start decoder (and tied encoder) rows at `n_latents` random updates of `x`, minus the
-        mean of `x` when the SAE has a decoder bias, normalized. (dictionary_learning and SAELens
-        start from random rows instead; `bench/sae_vs_anchor.py` compares both.)"""
-        X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
-        pick = torch.randperm(len(X),
-                              generator=torch.Generator().manual_seed(seed))[:self.n_latents]
-        rows = X[pick.to(X.device)]
-        if len(rows) < self.n_latents:
-            raise ValueError(f"need at least n_latents={self.n_latents} updates to "
-                             f"initialize from, got {len(X)}")
-        if self.has_bias: rows = rows - X.mean(0)
-        self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
-        self.W_enc.copy_(self.W_dec)
-        return self
-    def decoder_flat(self, ids=None)->Tensor:
-        "Decoder vectors of latents `ids` (all if None) as flat rows."
-        return self.W_dec.detach() if ids is None else self.W_dec.detach()[ids]
-    def n_params(self)->int: return sum(p.numel() for p in self.parameters())
+
+# %% ../nbs/31_sae.ipynb #d967dd7b
+@patch
+def _as_input(self:DenseSAE, x):
+    if isinstance(x, FactoredUpdate):
+        if self.layout is None:
+            raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass "
+                            "layout=... or flat tensors")
+        return x.to_flat(self.layout)
+    if x.ndim != 2 or x.shape[1] != self.W_dec.shape[1]:
+        raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), "
+                         f"got {tuple(x.shape)}")
+    return x
+
+# %% ../nbs/31_sae.ipynb #70fea00c
+@patch
+def _sqn(self:DenseSAE, x): return self._as_input(x).pow(2).sum(1)
+
+# %% ../nbs/31_sae.ipynb #daf17637
+@patch
+def _center(self:DenseSAE, x, live:bool=True):
+    if self.b_dec is None: return x
+    return x - (self.b_dec if live else self.b_dec.detach())
+
+# %% ../nbs/31_sae.ipynb #692185f2
+@patch
+def _init_bias(self:DenseSAE, xs): self.b_dec.copy_(xs.mean(0))
+
+# %% ../nbs/31_sae.ipynb #4ad61ffa
+@patch
+def _preacts(self:DenseSAE, x):  # (x − b_dec) E^T without a centred copy of the batch
+    pre = x @ self.W_enc.T + self.b_enc
+    return pre if self.b_dec is None else pre - self.b_dec @ self.W_enc.T
+
+# %% ../nbs/31_sae.ipynb #073dddf7
+@patch
+def _sse(self:DenseSAE, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
+    def Z(i, c):  # dense codes (B, n_latents): no (B, k, d) gather
+        return c.new_zeros(len(i), self.n_latents).scatter_add(1, i, c)
+    if n_frozen:
+        rec = (Z(idx[:, :n_frozen], coef[:, :n_frozen]) @ self.W_dec.detach()
+               + Z(idx[:, n_frozen:], coef[:, n_frozen:]) @ self.W_dec)
+    else: rec = Z(idx, coef) @ self.W_dec
+    return (self._center(x, bias_live) - rec).pow(2).sum(1)
+
+# %% ../nbs/31_sae.ipynb #c8bc721e
+@patch
+def _norm_normals(self:DenseSAE): return [(self.W_dec, self.W_dec.detach())]
+
+# %% ../nbs/31_sae.ipynb #11bb2ef2
+@patch
+@torch.no_grad()
+def normalize_decoder(self:DenseSAE):
+    "Rescale every decoder row to unit norm."
+    self.W_dec.div_(self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
+
+# %% ../nbs/31_sae.ipynb #3a34f9ab
+@patch
+def decoder_inner(self:DenseSAE, x)->Tensor:
+    "⟨D_i, x_b⟩ for every latent i: (B, n_latents)."
+    return self._as_input(x) @ self.W_dec.T
+
+# %% ../nbs/31_sae.ipynb #1c5d78ab
+@patch
+@torch.no_grad()
+def init_from_data(self:DenseSAE, x, seed:int=0):
+    """Start decoder (and tied encoder) rows at `n_latents` random updates of `x`, minus the
+    mean of `x` when the SAE has a decoder bias, normalized. (dictionary_learning and SAELens
+    start from random rows instead; `bench/sae_vs_anchor.py` compares both.)"""
+    X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
+    pick = torch.randperm(len(X),
+                          generator=torch.Generator().manual_seed(seed))[:self.n_latents]
+    rows = X[pick.to(X.device)]
+    if len(rows) < self.n_latents:
+        raise ValueError(f"need at least n_latents={self.n_latents} updates to "
+                         f"initialize from, got {len(X)}")
+    if self.has_bias: rows = rows - X.mean(0)
+    self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
+    self.W_enc.copy_(self.W_dec)
+    return self
+
+# %% ../nbs/31_sae.ipynb #1c77ca96
+@patch
+def decoder_flat(self:DenseSAE, ids=None)->Tensor:
+    "Decoder vectors of latents `ids` (all if None) as flat rows."
+    return self.W_dec.detach() if ids is None else self.W_dec.detach()[ids]
+
+# %% ../nbs/31_sae.ipynb #cd15b238
+@patch
+def n_params(self:DenseSAE)->int: return sum(p.numel() for p in self.parameters())
 
 # %% ../nbs/31_sae.ipynb #cfd533fa
 def _shares(E:Tensor)->Tensor:
@@ -781,61 +856,73 @@ class SAETrainer:
         return dict(lr=self.lr, seed=self.seed, warmup=self.warmup, decay=self.decay,
                     clip=self.clip,
                     parallel_grads=self.parallel_grads)
-    def lr_at(self, step:int)->float:
-        "The learning rate of optimizer step `step` (0-based)."
-        f = min(1., (step + 1) / self.warmup) if self.warmup else 1.
-        if self.decay is not None and step >= self.decay[0]:
-            f *= max(0., (self.decay[1] - step) / (self.decay[1] - self.decay[0]))
-        return self.lr * f
-    def train_step(self, batch)->dict:
-        """One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as
-        floats."""
-        _need_data('batch', batch, todo="drop or fix those updates before training "
-                                        f"(SAE step {self.step})")
-        self.sae.train()
-        if self.sae.x_scale <= 0: self.sae.set_scale(batch)
-        before = {k: v.detach().clone()
-                  for k, v in self.sae.state_dict().items()}  # Adam's moments stay finite
-        out = self.sae.loss(batch)
-        if not torch.isfinite(out['loss']):
-            self._fail(f"the loss is NaN/inf ({float(out['loss'].detach())})", before)
-        self.opt.zero_grad(set_to_none=True)
-        out['loss'].backward()
-        params = [p for p in self.sae.parameters() if p.grad is not None]
-        gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm()
-                                                      for p in params]))  # NaN/inf if any entry is
-        if not torch.isfinite(gnorm): self._fail("the gradients are NaN/inf", before)
-        if not self.parallel_grads: self.sae.remove_parallel_grads()
-        if self.clip is not None: torch.nn.utils.clip_grad_norm_(params, self.clip)
-        for g in self.opt.param_groups: g['lr'] = self.lr_at(self.step)
-        self.opt.step()
-        self.sae.normalize_decoder()
-        if not torch.isfinite(sum(p.detach().sum()
-                                  for p in self.sae.parameters())):  # a NaN/inf entry spreads
-            self._fail("the weights became NaN/inf", before)
-        r = {k: float(v.detach()) for k, v in out.items()}
-        r['step'] = self.step
-        self.log.append(r)
-        self.step += 1
-        return r
-    def _fail(self, what, before):
-        """Stop at this step, naming it, with the SAE's weights and counters put back as they were
-        before it."""
-        self.opt.zero_grad(set_to_none=True)
-        self.sae.load_state_dict(before)
-        raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are "
-                         "left as before this "
-                         f"step. Lower lr (now {self.lr}) or check the scale of the updates")
-    def fit(self, data, steps:int, batch_size:int=64)->pd.DataFrame:
-        "Continue training for `steps` steps on batches drawn from `data` (seeded by step)."
-        _need_int('steps', steps, lo=0, todo="pass how many optimizer steps to run")
-        _need_int('batch_size', batch_size, todo="pass how many updates per step")
-        _need_data('data', data, todo="drop or fix those updates before training")
-        for _ in range(steps):
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
-            self.train_step(_rows(data,
-                                  torch.randint(_n(data), (batch_size,), generator=g).tolist()))
-        return pd.DataFrame(self.log)
+
+# %% ../nbs/31_sae.ipynb #ffe8687b
+@patch
+def lr_at(self:SAETrainer, step:int)->float:
+    "The learning rate of optimizer step `step` (0-based)."
+    f = min(1., (step + 1) / self.warmup) if self.warmup else 1.
+    if self.decay is not None and step >= self.decay[0]:
+        f *= max(0., (self.decay[1] - step) / (self.decay[1] - self.decay[0]))
+    return self.lr * f
+
+# %% ../nbs/31_sae.ipynb #ea60d58d
+@patch
+def train_step(self:SAETrainer, batch)->dict:
+    """One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as
+    floats."""
+    _need_data('batch', batch, todo="drop or fix those updates before training "
+                                    f"(SAE step {self.step})")
+    self.sae.train()
+    if self.sae.x_scale <= 0: self.sae.set_scale(batch)
+    before = {k: v.detach().clone()
+              for k, v in self.sae.state_dict().items()}  # Adam's moments stay finite
+    out = self.sae.loss(batch)
+    if not torch.isfinite(out['loss']):
+        self._fail(f"the loss is NaN/inf ({float(out['loss'].detach())})", before)
+    self.opt.zero_grad(set_to_none=True)
+    out['loss'].backward()
+    params = [p for p in self.sae.parameters() if p.grad is not None]
+    gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm()
+                                                  for p in params]))  # NaN/inf if any entry is
+    if not torch.isfinite(gnorm): self._fail("the gradients are NaN/inf", before)
+    if not self.parallel_grads: self.sae.remove_parallel_grads()
+    if self.clip is not None: torch.nn.utils.clip_grad_norm_(params, self.clip)
+    for g in self.opt.param_groups: g['lr'] = self.lr_at(self.step)
+    self.opt.step()
+    self.sae.normalize_decoder()
+    if not torch.isfinite(sum(p.detach().sum()
+                              for p in self.sae.parameters())):  # a NaN/inf entry spreads
+        self._fail("the weights became NaN/inf", before)
+    r = {k: float(v.detach()) for k, v in out.items()}
+    r['step'] = self.step
+    self.log.append(r)
+    self.step += 1
+    return r
+
+# %% ../nbs/31_sae.ipynb #fe781419
+@patch
+def _fail(self:SAETrainer, what, before):
+    """Stop at this step, naming it, with the SAE's weights and counters put back as they were
+    before it."""
+    self.opt.zero_grad(set_to_none=True)
+    self.sae.load_state_dict(before)
+    raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are "
+                     "left as before this "
+                     f"step. Lower lr (now {self.lr}) or check the scale of the updates")
+
+# %% ../nbs/31_sae.ipynb #e0cc1aed
+@patch
+def fit(self:SAETrainer, data, steps:int, batch_size:int=64)->pd.DataFrame:
+    "Continue training for `steps` steps on batches drawn from `data` (seeded by step)."
+    _need_int('steps', steps, lo=0, todo="pass how many optimizer steps to run")
+    _need_int('batch_size', batch_size, todo="pass how many updates per step")
+    _need_data('data', data, todo="drop or fix those updates before training")
+    for _ in range(steps):
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
+        self.train_step(_rows(data,
+                              torch.randint(_n(data), (batch_size,), generator=g).tolist()))
+    return pd.DataFrame(self.log)
 
 # %% ../nbs/31_sae.ipynb #d6fcc4e0
 @torch.no_grad()

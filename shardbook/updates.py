@@ -88,33 +88,54 @@ class Layout:
     def numel(self): return self.slots[-1].end if self.slots else 0
     @property
     def names(self): return [s.name for s in self.slots]
-    def __len__(self): return len(self.slots)
     def __eq__(self, o): return isinstance(o, Layout) and self.slots == o.slots
-    def __repr__(self): return f"Layout({len(self)} tensors, {self.numel} entries)"
-    def to_df(self)->pd.DataFrame:
-        "One row per tensor: name, shape, offset, numel."
-        return pd.DataFrame([dict(name=s.name, shape=str(s.shape), offset=s.offset,
-                                  numel=s.numel) for s in self.slots])
-    def to_json(self): return json.dumps([[s.name, list(s.shape), s.offset] for s in self.slots])
     @classmethod
     def from_json(cls, s): return cls([Slot(n, tuple(sh), o) for n, sh, o in json.loads(s)])
-    def split(self, flat:Tensor)->dict:
-        "Views of `flat` (..., numel) as name -> (..., *shape) tensors."
-        if flat.shape[-1] != self.numel:
-            raise ValueError(f"vector has {flat.shape[-1]} entries but the layout has {self.numel}")
-        return {s.name: flat[..., s.offset:s.end].reshape(*flat.shape[:-1], *s.shape)
-                for s in self.slots}
-    def flatten(self, tensors:dict, batch_shape=())->Tensor:
-        "Concatenate `tensors` (name -> tensor with `batch_shape` leading dims) into flat vectors."
-        missing = [n for n in self.names if n not in tensors]
-        if missing: raise KeyError(f"tensors missing for layout names {missing}")
-        return torch.cat([tensors[s.name].reshape(*batch_shape, s.numel) for s in self.slots], -1)
-    def locate(self, index:int)->tuple:
-        "(tensor name, index inside it) of flat entry `index`."
-        for s in self.slots:
-            if s.offset <= index < s.end:
-                return s.name, tuple(int(i) for i in np.unravel_index(index - s.offset, s.shape))
-        raise IndexError(f"index {index} outside the layout's {self.numel} entries")
+
+# %% ../nbs/30_updates.ipynb #9a236518
+@patch
+def __len__(self:Layout): return len(self.slots)
+
+# %% ../nbs/30_updates.ipynb #7968a745
+@patch
+def __repr__(self:Layout): return f"Layout({len(self)} tensors, {self.numel} entries)"
+
+# %% ../nbs/30_updates.ipynb #025ff4c3
+@patch
+def to_df(self:Layout)->pd.DataFrame:
+    "One row per tensor: name, shape, offset, numel."
+    return pd.DataFrame([dict(name=s.name, shape=str(s.shape), offset=s.offset,
+                              numel=s.numel) for s in self.slots])
+
+# %% ../nbs/30_updates.ipynb #ec34e3da
+@patch
+def to_json(self:Layout): return json.dumps([[s.name, list(s.shape), s.offset] for s in self.slots])
+
+# %% ../nbs/30_updates.ipynb #e4e54fb3
+@patch
+def split(self:Layout, flat:Tensor)->dict:
+    "Views of `flat` (..., numel) as name -> (..., *shape) tensors."
+    if flat.shape[-1] != self.numel:
+        raise ValueError(f"vector has {flat.shape[-1]} entries but the layout has {self.numel}")
+    return {s.name: flat[..., s.offset:s.end].reshape(*flat.shape[:-1], *s.shape)
+            for s in self.slots}
+
+# %% ../nbs/30_updates.ipynb #2002b540
+@patch
+def flatten(self:Layout, tensors:dict, batch_shape=())->Tensor:
+    "Concatenate `tensors` (name -> tensor with `batch_shape` leading dims) into flat vectors."
+    missing = [n for n in self.names if n not in tensors]
+    if missing: raise KeyError(f"tensors missing for layout names {missing}")
+    return torch.cat([tensors[s.name].reshape(*batch_shape, s.numel) for s in self.slots], -1)
+
+# %% ../nbs/30_updates.ipynb #5ecfc0be
+@patch
+def locate(self:Layout, index:int)->tuple:
+    "(tensor name, index inside it) of flat entry `index`."
+    for s in self.slots:
+        if s.offset <= index < s.end:
+            return s.name, tuple(int(i) for i in np.unravel_index(index - s.offset, s.shape))
+    raise IndexError(f"index {index} outside the layout's {self.numel} entries")
 
 # %% ../nbs/30_updates.ipynb #e71a9429
 def neuron_norms(
@@ -156,9 +177,6 @@ class FactoredUpdate:
             if u.ndim != 3 or v.ndim != 3 or u.shape[0] != v.shape[0] or u.shape[2] != v.shape[2]:
                 raise ValueError(f"factors of {n!r} must be U (B, m, s) and V (B, n, s), got "
                                  f"{tuple(u.shape)} and {tuple(v.shape)}")
-    def __len__(self):
-        if self.factors: return next(iter(self.factors.values()))[0].shape[0]
-        return next(iter(self.dense.values())).shape[0]
     @property
     def names(self): return list(self.factors) + list(self.dense)
     @property
@@ -168,46 +186,12 @@ class FactoredUpdate:
                 **{n: tuple(d.shape[1:]) for n, d in self.dense.items()}}
     @property
     def nbytes(self): return sum(t.nelement() * t.element_size() for t in self.tensors())
-    def tensors(self):
-        return [t for uv in self.factors.values() for t in uv] + list(self.dense.values())
-    def __getitem__(self, i):
-        "Sub-batch (int and slice give views; index tensor or list give copies)."
-        if isinstance(i, int): i = slice(i, i + 1 if i != -1 else None)
-        return FactoredUpdate._fast({n: (u[i], v[i]) for n, (u, v) in self.factors.items()},
-                                    {n: d[i] for n, d in self.dense.items()})
     @classmethod
     def _fast(cls, factors, dense):
         "Construct without re-validating (for slices of a valid batch)."
         o = cls.__new__(cls)
         o.factors, o.dense = factors, dense
         return o
-    def map(self, f):
-        "Apply `f` to every tensor (e.g. dtype or device moves)."
-        return FactoredUpdate._fast({n: (f(u), f(v)) for n, (u, v) in self.factors.items()},
-                                    {n: f(d) for n, d in self.dense.items()})
-    def scale(self, c):
-        "Multiply update b by `c[b]` (or all by a float)."
-        t0 = self.tensors()[0]
-        c = torch.as_tensor(c, dtype=t0.dtype, device=t0.device).expand(len(self))
-        return FactoredUpdate({n: (u * c[:, None, None], v) for n, (u, v) in self.factors.items()},
-                              {n: d * c.view(-1, *[1] * (d.ndim - 1))
-                               for n, d in self.dense.items()})
-    def sq_norms(self)->Tensor:
-        "‖update_b‖² for each b, from the factors: (B,)."
-        out = sum((torch.einsum('bms,bmt->bst', u, u)
-                   * torch.einsum('bns,bnt->bst', v, v)).sum((-1, -2))
-                   for u, v in self.factors.values())
-        return out + sum(d.flatten(1).pow(2).sum(1) for d in self.dense.values())
-    def gram(self, other:FactoredUpdate|None=None)->Tensor:
-        "Inner products ⟨update_a, other_b⟩ for all pairs: (B, B_other)."
-        o = self if other is None else other
-        out = sum(_fgram(u, v, *o.factors[n]) for n, (u, v) in self.factors.items())
-        return out + sum(d.flatten(1) @ o.dense[n].flatten(1).T for n, d in self.dense.items())
-    def to_flat(self, lay:Layout)->Tensor:
-        """Materialize as dense flat vectors (B, lay.numel) in `lay`'s order (checks and small
-        models only)."""
-        ts = {n: u @ v.transpose(1, 2) for n, (u, v) in self.factors.items()} | self.dense
-        return lay.flatten(ts, batch_shape=(len(self),))
     @classmethod
     def from_flat(cls, flat:Tensor, lay:Layout):
         "Dense flat vectors (B, numel) as an all-dense FactoredUpdate."
@@ -223,10 +207,74 @@ class FactoredUpdate:
             fac[n] = (torch.cat([pad(u.factors[n][0]) for u in ups]),
                       torch.cat([pad(u.factors[n][1]) for u in ups]))
         return cls(fac, {n: torch.cat([u.dense[n] for u in ups]) for n in f0.dense})
-    def layout(self)->Layout:
-        """Layout of the materialized update (factored tensors first, then dense), in this object's
-        order."""
-        return Layout.from_named(self.shapes)
+
+# %% ../nbs/30_updates.ipynb #21f7e145
+@patch
+def __len__(self:FactoredUpdate):
+    if self.factors: return next(iter(self.factors.values()))[0].shape[0]
+    return next(iter(self.dense.values())).shape[0]
+
+# %% ../nbs/30_updates.ipynb #e9a1e9ae
+@patch
+def tensors(self:FactoredUpdate):
+    return [t for uv in self.factors.values() for t in uv] + list(self.dense.values())
+
+# %% ../nbs/30_updates.ipynb #36a43307
+@patch
+def __getitem__(self:FactoredUpdate, i):
+    "Sub-batch (int and slice give views; index tensor or list give copies)."
+    if isinstance(i, int): i = slice(i, i + 1 if i != -1 else None)
+    return FactoredUpdate._fast({n: (u[i], v[i]) for n, (u, v) in self.factors.items()},
+                                {n: d[i] for n, d in self.dense.items()})
+
+# %% ../nbs/30_updates.ipynb #4b1fd0a4
+@patch
+def map(self:FactoredUpdate, f):
+    "Apply `f` to every tensor (e.g. dtype or device moves)."
+    return FactoredUpdate._fast({n: (f(u), f(v)) for n, (u, v) in self.factors.items()},
+                                {n: f(d) for n, d in self.dense.items()})
+
+# %% ../nbs/30_updates.ipynb #22a0476d
+@patch
+def scale(self:FactoredUpdate, c):
+    "Multiply update b by `c[b]` (or all by a float)."
+    t0 = self.tensors()[0]
+    c = torch.as_tensor(c, dtype=t0.dtype, device=t0.device).expand(len(self))
+    return FactoredUpdate({n: (u * c[:, None, None], v) for n, (u, v) in self.factors.items()},
+                          {n: d * c.view(-1, *[1] * (d.ndim - 1))
+                           for n, d in self.dense.items()})
+
+# %% ../nbs/30_updates.ipynb #39854fdc
+@patch
+def sq_norms(self:FactoredUpdate)->Tensor:
+    "‖update_b‖² for each b, from the factors: (B,)."
+    out = sum((torch.einsum('bms,bmt->bst', u, u)
+               * torch.einsum('bns,bnt->bst', v, v)).sum((-1, -2))
+               for u, v in self.factors.values())
+    return out + sum(d.flatten(1).pow(2).sum(1) for d in self.dense.values())
+
+# %% ../nbs/30_updates.ipynb #6baf620d
+@patch
+def gram(self:FactoredUpdate, other:FactoredUpdate|None=None)->Tensor:
+    "Inner products ⟨update_a, other_b⟩ for all pairs: (B, B_other)."
+    o = self if other is None else other
+    out = sum(_fgram(u, v, *o.factors[n]) for n, (u, v) in self.factors.items())
+    return out + sum(d.flatten(1) @ o.dense[n].flatten(1).T for n, d in self.dense.items())
+
+# %% ../nbs/30_updates.ipynb #49f25cce
+@patch
+def to_flat(self:FactoredUpdate, lay:Layout)->Tensor:
+    """Materialize as dense flat vectors (B, lay.numel) in `lay`'s order (checks and small
+    models only)."""
+    ts = {n: u @ v.transpose(1, 2) for n, (u, v) in self.factors.items()} | self.dense
+    return lay.flatten(ts, batch_shape=(len(self),))
+
+# %% ../nbs/30_updates.ipynb #7b8382b8
+@patch
+def layout(self:FactoredUpdate)->Layout:
+    """Layout of the materialized update (factored tensors first, then dense), in this object's
+    order."""
+    return Layout.from_named(self.shapes)
 
 # %% ../nbs/30_updates.ipynb #e36f585d
 def truncate(
@@ -331,33 +379,45 @@ class LinearFactorCapture:
                 raise ValueError(f"no nn.Linear module name matches {list(pats)}; linear modules: "
                                  f"{linear}")
         self.mods, self.acts, self.deltas, self.hooks = mods, {}, {}, []
-    def __enter__(self):
-        for n, m in self.mods.items(): self.hooks.append(m.register_forward_hook(self._fwd(n)))
-        return self
-    def __exit__(self, *a):
-        for h in self.hooks: h.remove()
-        self.hooks = []
-    def _fwd(self, name):
-        def hook(mod, inp, out):
-            self.acts[name] = inp[0].detach()
-            if out.requires_grad:
-                out.register_hook(lambda g: self.deltas.__setitem__(name, g.detach()))
-        return hook
-    def updates(self)->FactoredUpdate:
-        """The captured per-episode updates; weights factored, biases dense (names are parameter
-        names)."""
-        fac, den = {}, {}
-        for n, m in self.mods.items():
-            if n not in self.deltas:
-                raise RuntimeError(f"no gradient reached {n!r}: run forward on (B, T, features) "
-                                   "inputs and backward first")
-            a, d = self.acts[n], self.deltas[n]
-            if a.ndim == 2: a, d = a[:, None], d[:, None]
-            a, d = a.reshape(a.shape[0], -1, a.shape[-1]), d.reshape(d.shape[0], -1, d.shape[-1])
-            fac[f"{n}.weight" if n else "weight"] = (d.transpose(1, 2).contiguous(),
-                                                     a.transpose(1, 2).contiguous())
-            if m.bias is not None: den[f"{n}.bias" if n else "bias"] = d.sum(1)
-        return FactoredUpdate(fac, den)
+
+# %% ../nbs/30_updates.ipynb #be731544
+@patch
+def __enter__(self:LinearFactorCapture):
+    for n, m in self.mods.items(): self.hooks.append(m.register_forward_hook(self._fwd(n)))
+    return self
+
+# %% ../nbs/30_updates.ipynb #59931c54
+@patch
+def __exit__(self:LinearFactorCapture, *a):
+    for h in self.hooks: h.remove()
+    self.hooks = []
+
+# %% ../nbs/30_updates.ipynb #fa2c9302
+@patch
+def _fwd(self:LinearFactorCapture, name):
+    def hook(mod, inp, out):
+        self.acts[name] = inp[0].detach()
+        if out.requires_grad:
+            out.register_hook(lambda g: self.deltas.__setitem__(name, g.detach()))
+    return hook
+
+# %% ../nbs/30_updates.ipynb #c21f30c2
+@patch
+def updates(self:LinearFactorCapture)->FactoredUpdate:
+    """The captured per-episode updates; weights factored, biases dense (names are parameter
+    names)."""
+    fac, den = {}, {}
+    for n, m in self.mods.items():
+        if n not in self.deltas:
+            raise RuntimeError(f"no gradient reached {n!r}: run forward on (B, T, features) "
+                               "inputs and backward first")
+        a, d = self.acts[n], self.deltas[n]
+        if a.ndim == 2: a, d = a[:, None], d[:, None]
+        a, d = a.reshape(a.shape[0], -1, a.shape[-1]), d.reshape(d.shape[0], -1, d.shape[-1])
+        fac[f"{n}.weight" if n else "weight"] = (d.transpose(1, 2).contiguous(),
+                                                 a.transpose(1, 2).contiguous())
+        if m.bias is not None: den[f"{n}.bias" if n else "bias"] = d.sum(1)
+    return FactoredUpdate(fac, den)
 
 # %% ../nbs/30_updates.ipynb #a66aa1d6
 def check_finite(x, step, what="update"):
@@ -396,25 +456,40 @@ class StepCapture:
         self._before = None
         self.hooks = [optimizer.register_step_pre_hook(self._pre),
                       optimizer.register_step_post_hook(self._post)]
-    @torch.no_grad()
-    def flat(self)->Tensor:
-        "Current selected parameters as one fp32 flat vector."
-        return torch.cat([p.detach().reshape(-1).float() for p in self.params.values()])
-    def _pre(self, opt, args, kw): self._before = self.flat()
-    def _post(self, opt, args, kw):
-        delta = self.flat() - self._before
-        check_finite(delta, self.step, "optimizer-step update")
-        if self.buffer is not None: self.buffer.add(delta, step=self.step)
-        if self.callback is not None: self.callback(delta, self.step)
-        if self.keep: self.deltas.append(delta)
-        self.step += 1
-    def cumulative(self)->Tensor:
-        "θ_now − θ₀ over the selected parameters."
-        return self.flat() - self.theta0
-    def remove(self):
-        "Detach from the optimizer."
-        for h in self.hooks: h.remove()
-        self.hooks = []
+
+# %% ../nbs/30_updates.ipynb #b4aba4ec
+@patch
+@torch.no_grad()
+def flat(self:StepCapture)->Tensor:
+    "Current selected parameters as one fp32 flat vector."
+    return torch.cat([p.detach().reshape(-1).float() for p in self.params.values()])
+
+# %% ../nbs/30_updates.ipynb #6be5479b
+@patch
+def _pre(self:StepCapture, opt, args, kw): self._before = self.flat()
+
+# %% ../nbs/30_updates.ipynb #07479134
+@patch
+def _post(self:StepCapture, opt, args, kw):
+    delta = self.flat() - self._before
+    check_finite(delta, self.step, "optimizer-step update")
+    if self.buffer is not None: self.buffer.add(delta, step=self.step)
+    if self.callback is not None: self.callback(delta, self.step)
+    if self.keep: self.deltas.append(delta)
+    self.step += 1
+
+# %% ../nbs/30_updates.ipynb #06bbc000
+@patch
+def cumulative(self:StepCapture)->Tensor:
+    "θ_now − θ₀ over the selected parameters."
+    return self.flat() - self.theta0
+
+# %% ../nbs/30_updates.ipynb #e2deb38d
+@patch
+def remove(self:StepCapture):
+    "Detach from the optimizer."
+    for h in self.hooks: h.remove()
+    self.hooks = []
 
 # %% ../nbs/30_updates.ipynb #c18f5a21
 def sparsity_stats(
@@ -488,45 +563,63 @@ class DiskStore:
     def pending(self): return self._pending
     @property
     def n_chunks(self): return self._done[0]
-    def __enter__(self): return self
-    def __exit__(self, *a): self.close()
-    def add(self, update:Tensor, step:int, label=-1):
-        "Queue one flat update for writing; drop it (and warn once) when the cap is reached."
-        if not isinstance(update, Tensor):
-            raise TypeError(f"DiskStore stores flat Tensor updates, got {type(update).__name__}: "
-                            "materialize it with .to_flat(layout) or keep it in an "
-                            "UpdateBuffer without a store")
-        _need_data('update', update.reshape(1, -1), todo=f"refusing it at step {step}")
-        w = update.numel()
-        if self.width is not None and w != self.width:
-            raise ValueError(f"update at step {step} has {w} entries but this store holds "
-                             f"updates of {self.width}: "
-                             "use one store per parameter layout")
-        nb = _nbytes(update)
-        if self.nbytes + nb > self.cap:
-            if not self.dropped:
-                warnings.warn(f"DiskStore cap of {self.cap} bytes reached at step {step}; "
-                              "later updates are dropped")
-            self.dropped += 1
-            return
-        self.width = w
-        flat = update.detach().reshape(-1).float().cpu()  # queued on CPU: it is going to disk
-        self._pending.append((flat, step, label))
-        self.nbytes += nb
-        self.count += 1
-        if len(self._pending) >= self.chunk: self.flush()
-    def flush(self):
-        "Write queued updates as one chunk (atomically)."
-        _write_chunk(self.path, self._done, self._pending)
-    def close(self):
-        "Write what is queued; the store stays readable."
-        self.flush()
-    def load(self)->tuple:
-        "(updates (N, P), steps (N,), labels (N,)) of everything stored, in order."
-        self.flush()
-        parts = [load_file(str(p)) for p in sorted(self.path.glob('chunk_*.safetensors'))]
-        if not parts: raise ValueError(f"nothing stored under {self.path}")
-        return tuple(torch.cat([p[k] for p in parts]) for k in ('updates', 'steps', 'labels'))
+
+# %% ../nbs/30_updates.ipynb #49466aa9
+@patch
+def __enter__(self:DiskStore): return self
+
+# %% ../nbs/30_updates.ipynb #e1e86bbc
+@patch
+def __exit__(self:DiskStore, *a): self.close()
+
+# %% ../nbs/30_updates.ipynb #4720c831
+@patch
+def add(self:DiskStore, update:Tensor, step:int, label=-1):
+    "Queue one flat update for writing; drop it (and warn once) when the cap is reached."
+    if not isinstance(update, Tensor):
+        raise TypeError(f"DiskStore stores flat Tensor updates, got {type(update).__name__}: "
+                        "materialize it with .to_flat(layout) or keep it in an "
+                        "UpdateBuffer without a store")
+    _need_data('update', update.reshape(1, -1), todo=f"refusing it at step {step}")
+    w = update.numel()
+    if self.width is not None and w != self.width:
+        raise ValueError(f"update at step {step} has {w} entries but this store holds "
+                         f"updates of {self.width}: "
+                         "use one store per parameter layout")
+    nb = _nbytes(update)
+    if self.nbytes + nb > self.cap:
+        if not self.dropped:
+            warnings.warn(f"DiskStore cap of {self.cap} bytes reached at step {step}; "
+                          "later updates are dropped")
+        self.dropped += 1
+        return
+    self.width = w
+    flat = update.detach().reshape(-1).float().cpu()  # queued on CPU: it is going to disk
+    self._pending.append((flat, step, label))
+    self.nbytes += nb
+    self.count += 1
+    if len(self._pending) >= self.chunk: self.flush()
+
+# %% ../nbs/30_updates.ipynb #96fd3198
+@patch
+def flush(self:DiskStore):
+    "Write queued updates as one chunk (atomically)."
+    _write_chunk(self.path, self._done, self._pending)
+
+# %% ../nbs/30_updates.ipynb #5b457427
+@patch
+def close(self:DiskStore):
+    "Write what is queued; the store stays readable."
+    self.flush()
+
+# %% ../nbs/30_updates.ipynb #21b4fb43
+@patch
+def load(self:DiskStore)->tuple:
+    "(updates (N, P), steps (N,), labels (N,)) of everything stored, in order."
+    self.flush()
+    parts = [load_file(str(p)) for p in sorted(self.path.glob('chunk_*.safetensors'))]
+    if not parts: raise ValueError(f"nothing stored under {self.path}")
+    return tuple(torch.cat([p[k] for p in parts]) for k in ('updates', 'steps', 'labels'))
 
 # %% ../nbs/30_updates.ipynb #09136f66
 class UpdateBuffer:
@@ -544,60 +637,81 @@ class UpdateBuffer:
             raise ValueError(f"policy must be 'fifo' or 'reservoir', got {policy!r}")
         self.budget, self.store, self.dtype, self.policy = int(budget_bytes), store, dtype, policy
         self.items, self.nbytes, self.seen, self.rng = deque(), 0, 0, np.random.default_rng(seed)
-    def __len__(self): return len(self.items)
-    def _copy(self, u):
-        cp = lambda t: t.detach().to(self.dtype, copy=True)
-        return u.map(cp) if isinstance(u, FactoredUpdate) else cp(u.reshape(-1))
-    def add(self, update, step:int, label:int=-1, checked:bool=False):
-        """Add one update (flat Tensor, or FactoredUpdate: one episode, or a whole batch kept as one
-        item), evicting as the policy says."""
-        if not checked: check_finite(update, step)
-        u = self._copy(update)
-        nb = _nbytes(u)
-        if nb > self.budget:
-            raise ValueError(f"one update needs {nb} bytes but the buffer budget is "
-                             f"{self.budget}: raise budget_bytes or select fewer parameters")
-        if self.store is not None: self.store.add(u, step, label)
-        self.seen += 1
-        if self.policy == 'reservoir' and self.nbytes + nb > self.budget:
-            j = int(self.rng.integers(self.seen))  # keep the new one w.p. len/seen (Algorithm R)
-            if j >= len(self.items): return
-            self.nbytes -= _nbytes(self.items[j][0])
-            self.items[j] = (u, step, label)
-            self.nbytes += nb
-            while self.nbytes > self.budget:
-                i = int(self.rng.integers(len(self.items)))
-                if i == j: continue
-                self.nbytes -= _nbytes(self.items[i][0])
-                del self.items[i]
-                j -= i < j
-            return
-        while self.nbytes + nb > self.budget: self.nbytes -= _nbytes(self.items.popleft()[0])
-        self.items.append((u, step, label))
+
+# %% ../nbs/30_updates.ipynb #aa11c94e
+@patch
+def __len__(self:UpdateBuffer): return len(self.items)
+
+# %% ../nbs/30_updates.ipynb #2f03717f
+@patch
+def _copy(self:UpdateBuffer, u):
+    cp = lambda t: t.detach().to(self.dtype, copy=True)
+    return u.map(cp) if isinstance(u, FactoredUpdate) else cp(u.reshape(-1))
+
+# %% ../nbs/30_updates.ipynb #85772910
+@patch
+def add(self:UpdateBuffer, update, step:int, label:int=-1, checked:bool=False):
+    """Add one update (flat Tensor, or FactoredUpdate: one episode, or a whole batch kept as one
+    item), evicting as the policy says."""
+    if not checked: check_finite(update, step)
+    u = self._copy(update)
+    nb = _nbytes(u)
+    if nb > self.budget:
+        raise ValueError(f"one update needs {nb} bytes but the buffer budget is "
+                         f"{self.budget}: raise budget_bytes or select fewer parameters")
+    if self.store is not None: self.store.add(u, step, label)
+    self.seen += 1
+    if self.policy == 'reservoir' and self.nbytes + nb > self.budget:
+        j = int(self.rng.integers(self.seen))  # keep the new one w.p. len/seen (Algorithm R)
+        if j >= len(self.items): return
+        self.nbytes -= _nbytes(self.items[j][0])
+        self.items[j] = (u, step, label)
         self.nbytes += nb
-    def add_batch(self, updates, step:int, labels=None):
-        "Add every update of a batch (B, P) Tensor or FactoredUpdate, checking finiteness once."
-        check_finite(updates, step)
-        if labels is not None and len(labels) != len(updates):
-            raise ValueError(f"labels has {len(labels)} entries for a batch of {len(updates)} "
-                             "updates: pass one label per update")
-        for i in range(len(updates)):
-            self.add(updates[i] if isinstance(updates, FactoredUpdate) else updates[i], step, -1
-                     if labels is None else int(labels[i]), checked=True)
-    def _stack(self, its):
-        us = [u for u, _, _ in its]
-        X = FactoredUpdate.cat(us) if isinstance(us[0], FactoredUpdate) else torch.stack(us)
-        dev = X.tensors()[0].device if isinstance(X, FactoredUpdate) else X.device
-        steps = torch.tensor([s for _, s, _ in its], device=dev)
-        return X, steps, torch.tensor([l for _, _, l in its], device=dev)
-    def all(self)->tuple:
-        "(updates, steps, labels) currently held, in buffer order."
-        if not self.items: raise ValueError("the buffer is empty")
-        return self._stack(list(self.items))
-    def sample(self, n:int, generator=None)->tuple:
-        "(updates, steps, labels) of `n` held updates drawn uniformly with replacement."
-        if not self.items: raise ValueError("the buffer is empty")
-        _need_int('n', n, todo="pass how many updates to draw")
-        # drawn on CPU (a CPU generator draws the same on every device); only Python ints leave
-        idx = torch.randint(len(self.items), (n,), generator=generator).tolist()
-        return self._stack([self.items[i] for i in idx])
+        while self.nbytes > self.budget:
+            i = int(self.rng.integers(len(self.items)))
+            if i == j: continue
+            self.nbytes -= _nbytes(self.items[i][0])
+            del self.items[i]
+            j -= i < j
+        return
+    while self.nbytes + nb > self.budget: self.nbytes -= _nbytes(self.items.popleft()[0])
+    self.items.append((u, step, label))
+    self.nbytes += nb
+
+# %% ../nbs/30_updates.ipynb #c78734d5
+@patch
+def add_batch(self:UpdateBuffer, updates, step:int, labels=None):
+    "Add every update of a batch (B, P) Tensor or FactoredUpdate, checking finiteness once."
+    check_finite(updates, step)
+    if labels is not None and len(labels) != len(updates):
+        raise ValueError(f"labels has {len(labels)} entries for a batch of {len(updates)} "
+                         "updates: pass one label per update")
+    for i in range(len(updates)):
+        self.add(updates[i] if isinstance(updates, FactoredUpdate) else updates[i], step, -1
+                 if labels is None else int(labels[i]), checked=True)
+
+# %% ../nbs/30_updates.ipynb #306ff7ee
+@patch
+def _stack(self:UpdateBuffer, its):
+    us = [u for u, _, _ in its]
+    X = FactoredUpdate.cat(us) if isinstance(us[0], FactoredUpdate) else torch.stack(us)
+    dev = X.tensors()[0].device if isinstance(X, FactoredUpdate) else X.device
+    steps = torch.tensor([s for _, s, _ in its], device=dev)
+    return X, steps, torch.tensor([l for _, _, l in its], device=dev)
+
+# %% ../nbs/30_updates.ipynb #c8f785c6
+@patch
+def all(self:UpdateBuffer)->tuple:
+    "(updates, steps, labels) currently held, in buffer order."
+    if not self.items: raise ValueError("the buffer is empty")
+    return self._stack(list(self.items))
+
+# %% ../nbs/30_updates.ipynb #c5138044
+@patch
+def sample(self:UpdateBuffer, n:int, generator=None)->tuple:
+    "(updates, steps, labels) of `n` held updates drawn uniformly with replacement."
+    if not self.items: raise ValueError("the buffer is empty")
+    _need_int('n', n, todo="pass how many updates to draw")
+    # drawn on CPU (a CPU generator draws the same on every device); only Python ints leave
+    idx = torch.randint(len(self.items), (n,), generator=generator).tolist()
+    return self._stack([self.items[i] for i in idx])
