@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import numpy as np, pandas as pd, torch
 import gymnasium as gym
+from fastcore.basics import patch
 from gymnasium import spaces
 from torch import nn, Tensor
-from .updates import Layout, StepCapture, per_sample_grads, select_params, check_finite, LinearFactorCapture, FactoredUpdate
+from .updates import (Layout, StepCapture, per_sample_grads, select_params, check_finite,
+                               LinearFactorCapture, FactoredUpdate)
 from .utils import _need_int, _need_pos, _device_of
 
 # %% auto #0
@@ -18,7 +20,8 @@ __all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_ob
 
 # %% ../nbs/32_planted.ipynb #1b762f60
 class PlantedBandit(gym.Env):
-    "Contextual bandit with K contexts, each rewarding its own arm, plus a common arm rewarded in every context."
+    """Contextual bandit with K contexts, each rewarding its own arm, plus a common arm rewarded in
+    every context."""
     metadata = {"render_modes": []}
     def __init__(self,
         K:int=4,               # number of contexts (= context-specific arms)
@@ -27,54 +30,83 @@ class PlantedBandit(gym.Env):
         horizon:int=8,         # steps per episode (one context per episode)
         common_reward:float=0.5, # pay of the common arm (arm K) in every context
         context_probs=None,    # distribution of contexts (uniform if None)
-        obs_dim:int|None=None, # embed observations in this many dims by a fixed random rotation (default K + 1)
-        pair_prob:float=0.,    # probability that an episode has two contexts active at once (both arms pay 1)
+        obs_dim:int|None=None, # embed observations in this many dims by a rotation (default K + 1)
+        pair_prob:float=0.,    # chance of an episode with two active contexts (both arms pay)
     ):
         _need_int('K', K, todo="pass the number of contexts")
         _need_pos('common_reward', common_reward, todo="pass the common arm's pay", zero_ok=True)
         if not 0 <= overlap < 1: raise ValueError(f"overlap must be in [0, 1), got {overlap}")
-        if noise < 0 or horizon < 1: raise ValueError(f"need noise >= 0 and horizon >= 1, got {noise}, {horizon}")
-        if not 0 <= pair_prob <= 1 or (pair_prob > 0 and K < 2): raise ValueError(f"pair_prob must be in [0, 1] and needs K >= 2, got {pair_prob} with K={K}")
-        self.K, self.overlap, self.noise, self.horizon, self.common_reward, self.pair_prob = K, overlap, noise, horizon, common_reward, pair_prob
-        self.context_probs = np.full(K, 1 / K) if context_probs is None else np.asarray(context_probs, float)
+        if noise < 0 or horizon < 1:
+            raise ValueError(f"need noise >= 0 and horizon >= 1, got {noise}, {horizon}")
+        if not 0 <= pair_prob <= 1 or (pair_prob > 0 and K < 2):
+            raise ValueError("pair_prob must be in [0, 1] and needs K >= 2, got "
+                             f"{pair_prob} with K={K}")
+        self.K, self.overlap, self.noise, self.horizon = K, overlap, noise, horizon
+        self.common_reward, self.pair_prob = common_reward, pair_prob
+        uniform = context_probs is None
+        self.context_probs = np.full(K, 1 / K) if uniform else np.asarray(context_probs, float)
         cp = self.context_probs
-        if cp.shape != (K,) or not np.isfinite(cp).all() or (cp < 0).any() or not np.isclose(cp.sum(), 1):
-            raise ValueError(f"context_probs must be K={K} probabilities >= 0 summing to 1, got {context_probs}: "
+        ok = cp.shape == (K,) and np.isfinite(cp).all()
+        ok = ok and (cp >= 0).all() and np.isclose(cp.sum(), 1)
+        if not ok:
+            raise ValueError(f"context_probs must be K={K} probabilities >= 0 summing to 1, "
+                             f"got {context_probs}: "
                              "pass None (uniform) or one probability per context")
-        emb = np.zeros((K, K + 1), np.float32); emb[:, :K] = np.eye(K) * np.sqrt(1 - overlap); emb[:, K] = np.sqrt(overlap)
+        emb = np.zeros((K, K + 1), np.float32)
+        emb[:, :K] = np.eye(K) * np.sqrt(1 - overlap)
+        emb[:, K] = np.sqrt(overlap)
         d = K + 1 if obs_dim is None else obs_dim
         if d < K + 1: raise ValueError(f"obs_dim must be >= K + 1 = {K + 1}, got {d}")
         if d > K + 1:  # a fixed random orthonormal embedding keeps cosines (overlap) intact
-            Q = np.linalg.qr(np.random.default_rng(0).standard_normal((d, K + 1)))[0].astype(np.float32)
+            Q = np.linalg.qr(np.random.default_rng(0).standard_normal((d, K
+                                                                       + 1)))[0].astype(np.float32)
             emb = emb @ Q.T
         self.embeddings = emb
         self.observation_space = spaces.Box(-np.inf, np.inf, (d,), np.float32)
         self.action_space = spaces.Discrete(K + 1)
-    def _obs(self):
-        o = self.embeddings[self.context]
-        if self.active.sum() > 1: o = self.embeddings[self.active].sum(0); o = o / np.linalg.norm(o)  # a pair: unit-norm sum
-        return (o + self.noise * self.np_random.standard_normal(o.shape)).astype(np.float32) if self.noise else o.copy()
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         c = (options or {}).get('context')
         if c is not None and not 0 <= int(c) < self.K:
-            raise ValueError(f"options['context'] must be in 0..{self.K - 1}, got {c}: pass one of the K={self.K} contexts")
-        self.context = int(self.np_random.choice(self.K, p=self.context_probs)) if c is None else int(c)
-        self.active = np.zeros(self.K, bool); self.active[self.context] = True
-        if self.pair_prob and self.np_random.random() < self.pair_prob:  # a second, different context
-            q = self.context_probs.copy(); q[self.context] = 0
+            raise ValueError(f"options['context'] must be in 0..{self.K - 1}, got {c}: pass one "
+                             f"of the K={self.K} contexts")
+        self.context = int(self.np_random.choice(self.K,
+                                                 p=self.context_probs)) if c is None else int(c)
+        self.active = np.zeros(self.K, bool)
+        self.active[self.context] = True
+        if self.pair_prob and self.np_random.random() < self.pair_prob:  # a second context
+            q = self.context_probs.copy()
+            q[self.context] = 0
             self.active[int(self.np_random.choice(self.K, p=q / q.sum()))] = True
         self.t = 0
         return self._obs(), self._info()
-    def _info(self): return {'context': self.context, 'active': self.active.astype(np.float32)}
-    def step(self, action):
-        if not self.action_space.contains(int(action)): raise ValueError(f"action {action} outside Discrete({self.K + 1})")
-        a = int(action); self.t += 1
-        r = 1. if a < self.K and self.active[a] else (self.common_reward if a == self.K else 0.)
-        return self._obs(), r, self.t >= self.horizon, False, self._info()
 
 if 'shardbook/PlantedBandit-v0' not in gym.registry:
     gym.register('shardbook/PlantedBandit-v0', entry_point=PlantedBandit)
+
+# %% ../nbs/32_planted.ipynb #8b5f8ecf
+@patch
+def _obs(self:PlantedBandit):
+    o = self.embeddings[self.context]
+    if self.active.sum() > 1:
+        o = self.embeddings[self.active].sum(0)
+        o = o / np.linalg.norm(o)  # a pair: unit-norm sum
+    if not self.noise: return o.copy()
+    return (o + self.noise * self.np_random.standard_normal(o.shape)).astype(np.float32)
+
+# %% ../nbs/32_planted.ipynb #05099607
+@patch
+def _info(self:PlantedBandit): return {'context': self.context, 'active': self.active.astype(np.float32)}
+
+# %% ../nbs/32_planted.ipynb #21ebad9a
+@patch
+def step(self:PlantedBandit, action):
+    if not self.action_space.contains(int(action)):
+        raise ValueError(f"action {action} outside Discrete({self.K + 1})")
+    a = int(action)
+    self.t += 1
+    r = 1. if a < self.K and self.active[a] else (self.common_reward if a == self.K else 0.)
+    return self._obs(), r, self.t >= self.horizon, False, self._info()
 
 # %% ../nbs/32_planted.ipynb #2149cad9
 def policy_net(obs_dim:int, n_actions:int, hidden:int=32, depth:int=1, seed:int=0)->nn.Sequential:
@@ -87,18 +119,21 @@ def policy_net(obs_dim:int, n_actions:int, hidden:int=32, depth:int=1, seed:int=
     for a, b in zip(dims[:-1], dims[1:]): layers += [nn.Linear(a, b), nn.Tanh()]
     return nn.Sequential(*layers, nn.Linear(dims[-1], n_actions))
 
+# %% ../nbs/32_planted.ipynb #5b69d652
 @torch.no_grad()
 def rollout(
     envs:list,          # gymnasium envs (one per episode of the batch)
     policy:nn.Module,   # obs -> logits
     seed:int,           # episode i resets with seed + i; actions use a generator seeded by `seed`
     max_steps:int=500,  # cut episodes at this length
-)->dict:                # obs (B,T,d), act (B,T), rew (B,T), mask (B,T), context (B,), and active (B,K) if the envs report it
+)->dict:                # obs (B,T,d), act, rew, mask (B,T), context (B,), active (B,K) if reported
     "Play one episode in every env with `policy`, in lockstep."
-    if not len(envs): raise ValueError("envs is empty: pass one gymnasium env per episode of the batch")
+    if not len(envs):
+        raise ValueError("envs is empty: pass one gymnasium env per episode of the batch")
     _need_int('max_steps', max_steps, todo="pass the longest episode length")
     g, dev = torch.Generator().manual_seed(seed), _device_of(policy)
-    B = len(envs); resets = [e.reset(seed=seed + i) for i, e in enumerate(envs)]
+    B = len(envs)
+    resets = [e.reset(seed=seed + i) for i, e in enumerate(envs)]
     obs = [r[0] for r in resets]
     ctx = torch.tensor([r[1].get('context', -1) for r in resets], device=dev)
     active = [r[1].get('active') for r in resets]
@@ -110,7 +145,8 @@ def rollout(
         r, m = np.zeros(B, np.float32), torch.tensor(~done, dtype=torch.float32, device=dev)
         for i, e in enumerate(envs):
             if done[i]: continue
-            obs[i], r[i], term, trunc, _ = e.step(int(a[i])); done[i] = term or trunc
+            obs[i], r[i], term, trunc, _ = e.step(int(a[i]))
+            done[i] = term or trunc
         O.append(o)
         A.append(a.to(dev))
         R.append(torch.tensor(r, device=dev))
@@ -122,6 +158,7 @@ def rollout(
         out['active'] = torch.as_tensor(np.stack(active), device=dev)
     return out
 
+# %% ../nbs/32_planted.ipynb #0fec6a69
 def advantages(
     rew:Tensor, mask:Tensor, # (B, T) rewards and validity mask
     gamma:float=0.,          # discount for returns-to-go (0: immediate reward, as in a bandit)
@@ -129,10 +166,13 @@ def advantages(
 )->Tensor:                   # (B, T), zero on padding
     "Returns-to-go minus the batch mean at each step (REINFORCE with a baseline)."
     if rew.ndim != 2 or rew.shape != mask.shape:
-        raise ValueError(f"rew and mask must both be (B, T), got {tuple(rew.shape)} and {tuple(mask.shape)}: pass rollout()'s rew and mask")
+        raise ValueError(f"rew and mask must both be (B, T), got {tuple(rew.shape)} and "
+                         f"{tuple(mask.shape)}: pass rollout()'s rew and mask")
     G = torch.zeros_like(rew)
     run = rew.new_zeros(len(rew))
-    for t in reversed(range(rew.shape[1])): run = rew[:, t] + gamma * run * mask[:, t]; G[:, t] = run
+    for t in reversed(range(rew.shape[1])):
+        run = rew[:, t] + gamma * run * mask[:, t]
+        G[:, t] = run
     base = (G * mask).sum(0) / mask.sum(0).clamp_min(1)
     A = (G - base) * mask
     if normalize: A = A / A[mask.bool()].std().clamp_min(1e-8)
@@ -143,13 +183,22 @@ def reinforce_objective(fwd, obs, act, w):
     "One episode's Σ_t w_t log π(a_t|o_t); `w` is advantage × mask."
     return (w * torch.log_softmax(fwd(obs), -1).gather(-1, act[:, None]).squeeze(-1)).sum()
 
+# %% ../nbs/32_planted.ipynb #e7c56258
 @dataclass
 class RLRun:
-    "Everything an RL run leaves: per-episode updates with labels, step updates, and the learning curve."
-    updates:Tensor; contexts:Tensor; iters:Tensor; layout:Layout; step_updates:Tensor; curve:pd.DataFrame; policy:nn.Module
-    episodes:pd.DataFrame  # one row per kept episode: iter, context, length, return, mean action, mean of each observation entry
-    active:Tensor|None=None # (N, K) multi-hot active contexts per kept update, if the env reports `info['active']`
+    """Everything an RL run leaves: per-episode updates with labels, step updates, and the learning
+    curve."""
+    updates:Tensor
+    contexts:Tensor
+    iters:Tensor
+    layout:Layout
+    step_updates:Tensor
+    curve:pd.DataFrame
+    policy:nn.Module
+    episodes:pd.DataFrame  # per kept episode: iter, context, length, return, mean action and obs
+    active:Tensor|None=None # (N, K) multi-hot active contexts, if the env reports `info['active']`
 
+# %% ../nbs/32_planted.ipynb #08afb8a5
 def train_reinforce(
     make_env,               # () -> gymnasium env
     policy:nn.Module,       # obs -> logits
@@ -162,12 +211,13 @@ def train_reinforce(
     seed:int=0,
     callback=None,          # callback(updates (B,P), contexts (B,), it) after each batch
     keep:bool=True,         # keep all per-episode updates in the result
-    factored:bool=False,    # capture linear layers' updates as FactoredUpdate (LinearFactorCapture) instead of torch.func
+    factored:bool=False,    # capture linear layers' updates as FactoredUpdate (not torch.func)
     progress:bool=False,    # tqdm bar (stderr)
 )->RLRun:
     "REINFORCE with a batch-mean baseline, capturing per-episode and optimizer-step updates."
     _need_int('iters', iters, todo="pass how many optimizer steps to run")
-    _need_int('episodes', episodes, lo=2, todo="the batch-mean baseline needs 2 or more episodes per step "
+    _need_int('episodes', episodes, lo=2, todo="the batch-mean baseline needs 2 or "
+                                               "more episodes per step "
               "(with 1 every advantage is 0 and nothing is learned or captured)")
     _need_pos('lr', lr, todo="pass Adam's learning rate, e.g. 0.01")
     _need_int('max_steps', max_steps, todo="pass the longest episode length")
@@ -195,16 +245,21 @@ def train_reinforce(
             its.append(torch.full((episodes,), it, device=dev))
             eps.append(_episode_info(b, it))
             if 'active' in b: acts.append(b['active'])
-        curve.append(dict(iter=it, mean_return=float((b['rew'] * b['mask']).sum(1).mean()), mean_length=float(b['mask'].sum(1).mean())))
+        curve.append(dict(iter=it, mean_return=float((b['rew'] * b['mask']).sum(1).mean()),
+                          mean_length=float(b['mask'].sum(1).mean())))
     cap.remove()
     def cat(xs):
         if not xs: return torch.empty(0, device=dev)
         return FactoredUpdate.cat(xs) if isinstance(xs[0], FactoredUpdate) else torch.cat(xs)
-    return RLRun(cat(ups), cat(ctxs), cat(its), cap.layout, torch.stack(cap.deltas), pd.DataFrame(curve), policy,
-                 pd.concat(eps, ignore_index=True) if eps else pd.DataFrame(), torch.cat(acts) if acts else None)
+    return RLRun(cat(ups), cat(ctxs), cat(its), cap.layout, torch.stack(cap.deltas),
+                 pd.DataFrame(curve), policy,
+                 pd.concat(eps, ignore_index=True) if eps else pd.DataFrame(), torch.cat(acts)
+                 if acts else None)
 
+# %% ../nbs/32_planted.ipynb #775d2f87
 def _episode_info(b, it):
-    m = b['mask']; n = m.sum(1).clamp_min(1)
+    m = b['mask']
+    n = m.sum(1).clamp_min(1)
     obs = (b['obs'] * m[..., None]).sum(1) / n[:, None]
     np_ = lambda t: t.cpu().numpy()
     df = pd.DataFrame(dict(iter=it, context=np_(b['context']), length=np_(m.sum(1)),
@@ -213,34 +268,45 @@ def _episode_info(b, it):
     cols = [f'obs_{i}' for i in range(obs.shape[1])]
     return pd.concat([df, pd.DataFrame(np_(obs), columns=cols)], axis=1)
 
+# %% ../nbs/32_planted.ipynb #81dfcbeb
 def _objective_all(policy, b, w):
-    return (w * torch.log_softmax(policy(b['obs']), -1).gather(-1, b['act'][..., None]).squeeze(-1)).sum()
+    return (w * torch.log_softmax(policy(b['obs']),
+                                  -1).gather(-1, b['act'][..., None]).squeeze(-1)).sum()
 
+# %% ../nbs/32_planted.ipynb #99540ee1
 def _grads_rest(policy, b, w, g):
     "Gradient for the parameters outside the captured subset (the policy still learns everywhere)."
     rest = [p for n, p in policy.named_parameters() if n not in g]
     gs = torch.autograd.grad(-_objective_all(policy, b, w) / len(w), rest)
     for p, gr in zip(rest, gs): p.grad = gr
 
+# %% ../nbs/32_planted.ipynb #35ebe57c
 def _factored_step(policy, b, w, lay):
-    "Backward of the mean objective, capturing per-episode factored updates of the selected linear layers."
+    """Backward of the mean objective, capturing per-episode factored updates of the selected linear
+    layers."""
     with LinearFactorCapture(policy) as fc: (-_objective_all(policy, b, w) / len(w)).backward()
-    fu = fc.updates().scale(-float(len(w)))  # δ of the loss is −1/B × each episode's own objective gradient
+    fu = fc.updates().scale(-float(len(w)))  # δ of the loss: −1/B × each episode's own gradient
     keep = set(lay.names)
-    return FactoredUpdate({n: v for n, v in fu.factors.items() if n in keep}, {n: v for n, v in fu.dense.items() if n in keep})
+    return FactoredUpdate({n: v for n, v in fu.factors.items() if n in keep},
+                          {n: v for n, v in fu.dense.items() if n in keep})
 
 # %% ../nbs/32_planted.ipynb #e1b96104
 def shard_clusters(C:Tensor, max_freq:float=0.5)->tuple:
     "Cluster of each update (strongest non-global latent) and the firing frequency of each latent."
     freq = (C != 0).float().mean(0)
     S = C.abs() * (freq <= max_freq)
-    cl = S.argmax(1); none = S.max(1).values == 0
+    cl = S.argmax(1)
+    none = S.max(1).values == 0
     cl[none] = C.abs()[none].argmax(1)
     return cl.cpu().numpy(), freq
 
+# %% ../nbs/32_planted.ipynb #2248ee30
 def unit_updates(X:Tensor, labels:Tensor, eps:float=1e-8)->tuple:
     "Drop (near-)zero updates and scale the rest to unit norm: clustering by direction."
-    n = X.norm(dim=1); keep = n > eps
-    if len(labels) != len(X): raise ValueError(f"labels has {len(labels)} entries for {len(X)} updates: pass one label per update")
-    # a batch whose updates are all zero (equal rewards, zero advantages) is legitimate: it yields no rows
+    n = X.norm(dim=1)
+    keep = n > eps
+    if len(labels) != len(X):
+        raise ValueError(f"labels has {len(labels)} entries for {len(X)} updates: pass "
+                         "one label per update")
+    # an all-zero batch (equal rewards, zero advantages) is legitimate: it yields no rows
     return X[keep] / n[keep, None], labels[keep]

@@ -18,120 +18,169 @@ __all__ = ['SAEBase', 'DenseSAE', 'LowRankSAE', 'SAETrainer', 'codes', 'evaluate
 # %% ../nbs/31_sae.ipynb #48e2d4e5
 class SAEBase(nn.Module):
     "Shared TopK/BatchTopK selection, decoder bias, AuxK loss and dead-latent bookkeeping."
-    def _setup(self, d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
-        _need_int('n_latents', n_latents, todo="pass the dictionary size")
-        _need_int('k', k, todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
-        if k > n_latents:
-            raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower k or raise n_latents")
-        if aux_k is not None:
-            _need_int('aux_k', aux_k, lo=0, todo="pass None (d/2) or how many dead latents AuxK may use")
-        _need_pos('aux_coef', aux_coef, todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
-        _need_int('dead_after', dead_after,
-                  todo="pass after how many updates without firing a latent counts as dead")
-        self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
-        # AuxK may use up to d/2 dead latents, as dictionary_learning and SAELens do (Gao et al. B.1)
-        self.aux_k = min(aux_k if aux_k is not None else max(d // 2, 1), n_latents)
-        self.aux_coef, self.dead_after = aux_coef, dead_after
-        self.b_enc = nn.Parameter(torch.zeros(n_latents))
-        self.register_buffer('since_fired', torch.zeros(n_latents, dtype=torch.long))
-        self.register_buffer('threshold', torch.tensor(-1.))  # BatchTopK inference threshold (EMA)
-        self.register_buffer('x_scale', torch.tensor(0.))     # input scale; 0 = not yet set
-    def _scores(self, pre): return pre.abs() if self.signed else pre
-    def select(self, pre:Tensor)->tuple:
-        "Active latents `idx` and coefficients `coef`, both (B, k') with k' = k for TopK."
-        s = self._scores(pre)
-        if not self.batch_topk:
-            idx = s.topk(self.k, dim=1).indices
-            mask = None
-        else:
-            if self.training:
-                thr = s.flatten().topk(self.k * len(s)).values[-1].detach()
-                with torch.no_grad():
-                    self.threshold.copy_(thr if self.threshold < 0 else 0.99 * self.threshold + 0.01 * thr)
-            elif self.threshold >= 0: thr = self.threshold
-            else: thr = s.flatten().topk(self.k * len(s)).values[-1]
-            m = s >= thr
-            kk = max(int(m.sum(1).max()), 1)
-            idx = s.masked_fill(~m, -float('inf')).topk(kk, dim=1).indices
-            mask = m.gather(1, idx)
-        coef = pre.gather(1, idx)
-        if not self.signed: coef = coef.relu()
-        if mask is not None: coef = coef * mask
-        return idx, coef
-    def _aux_select(self, pre):
-        dead = self.since_fired >= self.dead_after
-        n = int(dead.sum())
-        if n == 0 or self.aux_k == 0: return None
-        s = self._scores(pre).masked_fill(~dead, -float('inf'))
-        idx = s.topk(min(self.aux_k, n), dim=1).indices
-        coef = pre.gather(1, idx)
-        return idx, (coef if self.signed else coef.relu())
-    @torch.no_grad()
-    def _track(self, idx, coef):
-        "Count updates since each latent last fired (a window in samples, not steps)."
-        fired = torch.zeros(self.n_latents, dtype=torch.bool, device=idx.device)
-        fired[idx[coef != 0]] = True
-        self.since_fired += len(idx)
-        self.since_fired[fired] = 0
-    def scale_inputs(self, x):
-        "Inputs times the SAE's fixed input scale (set from the first training batch)."
-        if self.x_scale <= 0:
-            raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
-        return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
-    @torch.no_grad()
-    def set_scale(self, x):
-        """Fix the input scale so that the mean squared norm of `x` becomes 1, and start the decoder bias (if any)
-        at the mean of `x` in those units, as dictionary_learning and SAELens start `b_dec` from the data."""
-        _need_data('x', x, todo="set the scale from a batch of finite updates")
-        sq = self._sqn(x).mean()
-        if float(sq) == 0:
-            raise ValueError("x has only zero updates, so no input scale fits: pass a batch with nonzero updates")
-        self.x_scale.fill_(float(sq.clamp_min(1e-30).rsqrt()))
-        if self.has_bias: self._init_bias(self.scale_inputs(self._as_input(x)))
-    def _encode(self, x)->tuple:
-        "Scaled input, pre-activations and active latents of a batch: (xs, pre, idx, coef)."
-        xs = self.scale_inputs(self._as_input(x))
-        pre = self._preacts(xs)
-        return (xs, pre, *self.select(pre))
-    def forward(self, x)->tuple:
-        "(idx, coef) of the active latents for the batch `x`."
-        return self._encode(x)[2:]
-    def loss(self, x)->dict:
-        """Training loss (normalized squared error + AuxK) and its parts for batch `x`. The AuxK term fits the
-        error of the live latents (held fixed: their codes, decoders and the decoder bias are detached) with the
-        top `aux_k` dead latents, so it trains only dead latents' encoders and decoders."""
-        xs, pre, idx, coef = self._encode(x)
-        cache = {}  # lets the main and the AuxK error share per-batch work (the low-rank SAE's decoder Gram)
-        sse, xx = self._sse(xs, idx, coef, cache=cache), self._sqn(xs)
-        loss = sse.sum() / xx.sum().clamp_min(1e-12)
-        aux = sse.new_zeros(())
+
+# %% ../nbs/31_sae.ipynb #333104f0
+@patch
+def _setup(self:SAEBase, d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after):
+    _need_int('n_latents', n_latents, todo="pass the dictionary size")
+    _need_int('k', k,
+              todo=f"pass how many latents fire per update, in 1..n_latents={n_latents}")
+    if k > n_latents:
+        raise ValueError(f"k must be in 1..n_latents={n_latents}, got {k}: lower "
+                         "k or raise n_latents")
+    if aux_k is not None:
+        _need_int('aux_k', aux_k, lo=0, todo="pass None (d/2) or how many dead "
+                                             "latents AuxK may use")
+    _need_pos('aux_coef', aux_coef,
+              todo="pass the AuxK loss weight (0 turns it off)", zero_ok=True)
+    _need_int('dead_after', dead_after,
+              todo="pass after how many updates without firing a latent counts as dead")
+    self.n_latents, self.k, self.signed, self.batch_topk = n_latents, k, signed, batch_topk
+    # AuxK may use up to d/2 dead latents, as dictionary_learning and SAELens do (Gao et al.)
+    self.aux_k = min(aux_k if aux_k is not None else max(d // 2, 1), n_latents)
+    self.aux_coef, self.dead_after = aux_coef, dead_after
+    self.b_enc = nn.Parameter(torch.zeros(n_latents))
+    self.register_buffer('since_fired', torch.zeros(n_latents, dtype=torch.long))
+    self.register_buffer('threshold', torch.tensor(-1.))  # BatchTopK inference threshold (EMA)
+    self.register_buffer('x_scale', torch.tensor(0.))     # input scale; 0 = not yet set
+
+# %% ../nbs/31_sae.ipynb #9439a73e
+@patch
+def _scores(self:SAEBase, pre): return pre.abs() if self.signed else pre
+
+# %% ../nbs/31_sae.ipynb #a94f726e
+@patch
+def select(self:SAEBase, pre:Tensor)->tuple:
+    "Active latents `idx` and coefficients `coef`, both (B, k') with k' = k for TopK."
+    s = self._scores(pre)
+    if not self.batch_topk:
+        idx = s.topk(self.k, dim=1).indices
+        mask = None
+    else:
         if self.training:
-            self._track(idx, coef)
-            a = self._aux_select(pre)
-            if a is not None:
-                ia, ca = torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1)
-                sse_aux = self._sse(xs, ia, ca, n_frozen=idx.shape[1], cache=cache, bias_live=False)
-                aux = self.aux_coef * sse_aux.sum() / sse.detach().sum().clamp_min(1e-12)
-        l0 = (coef != 0).float().sum(1).mean()
-        return dict(loss=loss + aux, mse_frac=loss.detach(), aux=aux.detach(), l0=l0)
-    def preacts(self, x)->Tensor:
-        "Encoder pre-activations (B, n_latents)."
-        return self._encode(x)[1]
-    def sse(self, x)->Tensor:
-        "Squared reconstruction error per update (B,), in the input's units."
-        xs, _, idx, coef = self._encode(x)
-        return self._sse(xs, idx, coef) / self.x_scale ** 2
-    @torch.no_grad()
-    def remove_parallel_grads(self):
-        """Drop the part of each latent's decoder gradient that would change its norm (the decoder is renormalized
-        after every step anyway), as dictionary_learning and SAELens do before the optimizer step."""
-        normals = self._norm_normals()
-        dots = sum((p.grad * n).flatten(1).sum(1) for p, n in normals if p.grad is not None)
-        nn_ = sum(n.flatten(1).pow(2).sum(1) for p, n in normals if p.grad is not None)
-        if not torch.is_tensor(dots): return
-        c = dots / nn_.clamp_min(1e-30)
-        for p, n in normals:
-            if p.grad is not None: p.grad.sub_(c.view(-1, *[1] * (n.ndim - 1)) * n)
+            thr = s.flatten().topk(self.k * len(s)).values[-1].detach()
+            with torch.no_grad():
+                self.threshold.copy_(thr if self.threshold < 0
+                                     else 0.99 * self.threshold + 0.01 * thr)
+        elif self.threshold >= 0: thr = self.threshold
+        else: thr = s.flatten().topk(self.k * len(s)).values[-1]
+        m = s >= thr
+        kk = max(int(m.sum(1).max()), 1)
+        idx = s.masked_fill(~m, -float('inf')).topk(kk, dim=1).indices
+        mask = m.gather(1, idx)
+    coef = pre.gather(1, idx)
+    if not self.signed: coef = coef.relu()
+    if mask is not None: coef = coef * mask
+    return idx, coef
+
+# %% ../nbs/31_sae.ipynb #885248b3
+@patch
+def _aux_select(self:SAEBase, pre):
+    dead = self.since_fired >= self.dead_after
+    n = int(dead.sum())
+    if n == 0 or self.aux_k == 0: return None
+    s = self._scores(pre).masked_fill(~dead, -float('inf'))
+    idx = s.topk(min(self.aux_k, n), dim=1).indices
+    coef = pre.gather(1, idx)
+    return idx, (coef if self.signed else coef.relu())
+
+# %% ../nbs/31_sae.ipynb #92773fd6
+@patch
+@torch.no_grad()
+def _track(self:SAEBase, idx, coef):
+    "Count updates since each latent last fired (a window in samples, not steps)."
+    fired = torch.zeros(self.n_latents, dtype=torch.bool, device=idx.device)
+    fired[idx[coef != 0]] = True
+    self.since_fired += len(idx)
+    self.since_fired[fired] = 0
+
+# %% ../nbs/31_sae.ipynb #13df2e27
+@patch
+def scale_inputs(self:SAEBase, x):
+    "Inputs times the SAE's fixed input scale (set from the first training batch)."
+    if self.x_scale <= 0:
+        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
+                           "with SAETrainer first")
+    return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
+
+# %% ../nbs/31_sae.ipynb #57dd1de8
+@patch
+@torch.no_grad()
+def set_scale(self:SAEBase, x):
+    """Fix the input scale so that the mean squared norm of `x` becomes 1, and start the decoder
+    bias (if any) at the mean of `x` in those units, as dictionary_learning and SAELens start
+    `b_dec` from the data."""
+    _need_data('x', x, todo="set the scale from a batch of finite updates")
+    sq = self._sqn(x).mean()
+    if float(sq) == 0:
+        raise ValueError("x has only zero updates, so no input scale fits: pass a batch "
+                         "with nonzero updates")
+    self.x_scale.fill_(float(sq.clamp_min(1e-30).rsqrt()))
+    if self.has_bias: self._init_bias(self.scale_inputs(self._as_input(x)))
+
+# %% ../nbs/31_sae.ipynb #d97ba216
+@patch
+def _encode(self:SAEBase, x)->tuple:
+    "Scaled input, pre-activations and active latents of a batch: (xs, pre, idx, coef)."
+    xs = self.scale_inputs(self._as_input(x))
+    pre = self._preacts(xs)
+    return (xs, pre, *self.select(pre))
+
+# %% ../nbs/31_sae.ipynb #b38554a7
+@patch
+def forward(self:SAEBase, x)->tuple:
+    "(idx, coef) of the active latents for the batch `x`."
+    return self._encode(x)[2:]
+
+# %% ../nbs/31_sae.ipynb #34399973
+@patch
+def loss(self:SAEBase, x)->dict:
+    """Training loss (normalized squared error + AuxK) and its parts for batch `x`. The AuxK
+    term fits the error of the live latents (held fixed: their codes, decoders and the decoder
+    bias are detached) with the top `aux_k` dead latents, so it trains only dead latents'
+    encoders and decoders."""
+    xs, pre, idx, coef = self._encode(x)
+    cache = {}  # the main and the AuxK error share per-batch work (the low-rank decoder Gram)
+    sse, xx = self._sse(xs, idx, coef, cache=cache), self._sqn(xs)
+    loss = sse.sum() / xx.sum().clamp_min(1e-12)
+    aux = sse.new_zeros(())
+    if self.training:
+        self._track(idx, coef)
+        a = self._aux_select(pre)
+        if a is not None:
+            ia, ca = torch.cat([idx, a[0]], 1), torch.cat([coef.detach(), a[1]], 1)
+            sse_aux = self._sse(xs, ia, ca, n_frozen=idx.shape[1], cache=cache, bias_live=False)
+            aux = self.aux_coef * sse_aux.sum() / sse.detach().sum().clamp_min(1e-12)
+    l0 = (coef != 0).float().sum(1).mean()
+    return dict(loss=loss + aux, mse_frac=loss.detach(), aux=aux.detach(), l0=l0)
+
+# %% ../nbs/31_sae.ipynb #7d1de453
+@patch
+def preacts(self:SAEBase, x)->Tensor:
+    "Encoder pre-activations (B, n_latents)."
+    return self._encode(x)[1]
+
+# %% ../nbs/31_sae.ipynb #4a8ae6b2
+@patch
+def sse(self:SAEBase, x)->Tensor:
+    "Squared reconstruction error per update (B,), in the input's units."
+    xs, _, idx, coef = self._encode(x)
+    return self._sse(xs, idx, coef) / self.x_scale ** 2
+
+# %% ../nbs/31_sae.ipynb #1804b602
+@patch
+@torch.no_grad()
+def remove_parallel_grads(self:SAEBase):
+    """Drop the part of each latent's decoder gradient that would change its norm (the decoder
+    is renormalized after every step anyway), as dictionary_learning and SAELens do before the
+    optimizer step."""
+    normals = self._norm_normals()
+    dots = sum((p.grad * n).flatten(1).sum(1) for p, n in normals if p.grad is not None)
+    nn_ = sum(n.flatten(1).pow(2).sum(1) for p, n in normals if p.grad is not None)
+    if not torch.is_tensor(dots): return
+    c = dots / nn_.clamp_min(1e-30)
+    for p, n in normals:
+        if p.grad is not None: p.grad.sub_(c.view(-1, *[1] * (n.ndim - 1)) * n)
 
 # %% ../nbs/31_sae.ipynb #a9aa8648
 class DenseSAE(SAEBase):
@@ -145,8 +194,8 @@ class DenseSAE(SAEBase):
         aux_k:int|None=None, # dead latents the AuxK loss may use (default d/2)
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
-        bias:bool=True,      # learn a decoder bias b_dec (started at the data mean), subtracted before encoding
-        layout:Layout|None=None, # optional layout of the flat vectors (for reading latents, FactoredUpdate inputs)
+        bias:bool=True,      # learn a decoder bias b_dec (from the data mean), subtracted first
+        layout:Layout|None=None, # layout of the flat vectors (to read latents, FactoredUpdates)
         seed:int=0,          # initialization seed
     ):
         super().__init__()
@@ -155,7 +204,8 @@ class DenseSAE(SAEBase):
             raise TypeError(f"layout must be a Layout or None, got {type(layout).__name__}")
         if layout is not None and layout.numel != d:
             raise ValueError(f"layout has {layout.numel} entries but d={d}: pass d=layout.numel")
-        self.config = dict(d=d, n_latents=n_latents, k=k, signed=signed, batch_topk=batch_topk, aux_k=aux_k,
+        self.config = dict(d=d, n_latents=n_latents, k=k, signed=signed,
+                           batch_topk=batch_topk, aux_k=aux_k,
                            aux_coef=aux_coef, dead_after=dead_after, bias=bias, seed=seed)
         self._setup(d, n_latents, k, signed, batch_topk, aux_k, aux_coef, dead_after)
         self.layout = layout
@@ -165,60 +215,101 @@ class DenseSAE(SAEBase):
         self.b_dec = nn.Parameter(torch.zeros(d)) if bias else None
     @property
     def has_bias(self)->bool: return self.b_dec is not None
-    def _as_input(self, x):
-        if isinstance(x, FactoredUpdate):
-            if self.layout is None:
-                raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass layout=... or flat tensors")
-            return x.to_flat(self.layout)
-        if x.ndim != 2 or x.shape[1] != self.W_dec.shape[1]:
-            raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), got {tuple(x.shape)}")
-        return x
-    def _sqn(self, x): return self._as_input(x).pow(2).sum(1)
-    def _center(self, x, live:bool=True):
-        if self.b_dec is None: return x
-        return x - (self.b_dec if live else self.b_dec.detach())
-    def _init_bias(self, xs): self.b_dec.copy_(xs.mean(0))
-    def _preacts(self, x):  # (x − b_dec) E^T without a centred copy of the batch
-        pre = x @ self.W_enc.T + self.b_enc
-        return pre if self.b_dec is None else pre - self.b_dec @ self.W_enc.T
-    def _sse(self, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
-        def Z(i, c):  # dense codes (B, n_latents): no (B, k, d) gather
-            return c.new_zeros(len(i), self.n_latents).scatter_add(1, i, c)
-        if n_frozen:
-            rec = (Z(idx[:, :n_frozen], coef[:, :n_frozen]) @ self.W_dec.detach()
-                   + Z(idx[:, n_frozen:], coef[:, n_frozen:]) @ self.W_dec)
-        else: rec = Z(idx, coef) @ self.W_dec
-        return (self._center(x, bias_live) - rec).pow(2).sum(1)
-    def _norm_normals(self): return [(self.W_dec, self.W_dec.detach())]
-    @torch.no_grad()
-    def normalize_decoder(self):
-        "Rescale every decoder row to unit norm."
-        self.W_dec.div_(self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
-    def decoder_inner(self, x)->Tensor:
-        "⟨D_i, x_b⟩ for every latent i: (B, n_latents)."
-        return self._as_input(x) @ self.W_dec.T
-    @torch.no_grad()
-    def init_from_data(self, x, seed:int=0):
-        """Start decoder (and tied encoder) rows at `n_latents` random updates of `x`, minus the mean of `x` when
-        the SAE has a decoder bias, normalized. (dictionary_learning and SAELens start from random rows instead;
-        `bench/sae_vs_anchor.py` compares both.)"""
-        X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
-        pick = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:self.n_latents]
-        rows = X[pick.to(X.device)]
-        if len(rows) < self.n_latents:
-            raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {len(X)}")
-        if self.has_bias: rows = rows - X.mean(0)
-        self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
-        self.W_enc.copy_(self.W_dec)
-        return self
-    def decoder_flat(self, ids=None)->Tensor:
-        "Decoder vectors of latents `ids` (all if None) as flat rows."
-        return self.W_dec.detach() if ids is None else self.W_dec.detach()[ids]
-    def n_params(self)->int: return sum(p.numel() for p in self.parameters())
+
+# %% ../nbs/31_sae.ipynb #d967dd7b
+@patch
+def _as_input(self:DenseSAE, x):
+    if isinstance(x, FactoredUpdate):
+        if self.layout is None:
+            raise TypeError("DenseSAE got a FactoredUpdate but has no layout: pass "
+                            "layout=... or flat tensors")
+        return x.to_flat(self.layout)
+    if x.ndim != 2 or x.shape[1] != self.W_dec.shape[1]:
+        raise ValueError(f"expected flat updates (B, {self.W_dec.shape[1]}), "
+                         f"got {tuple(x.shape)}")
+    return x
+
+# %% ../nbs/31_sae.ipynb #70fea00c
+@patch
+def _sqn(self:DenseSAE, x): return self._as_input(x).pow(2).sum(1)
+
+# %% ../nbs/31_sae.ipynb #daf17637
+@patch
+def _center(self:DenseSAE, x, live:bool=True):
+    if self.b_dec is None: return x
+    return x - (self.b_dec if live else self.b_dec.detach())
+
+# %% ../nbs/31_sae.ipynb #692185f2
+@patch
+def _init_bias(self:DenseSAE, xs): self.b_dec.copy_(xs.mean(0))
+
+# %% ../nbs/31_sae.ipynb #4ad61ffa
+@patch
+def _preacts(self:DenseSAE, x):  # (x − b_dec) E^T without a centred copy of the batch
+    pre = x @ self.W_enc.T + self.b_enc
+    return pre if self.b_dec is None else pre - self.b_dec @ self.W_enc.T
+
+# %% ../nbs/31_sae.ipynb #073dddf7
+@patch
+def _sse(self:DenseSAE, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
+    def Z(i, c):  # dense codes (B, n_latents): no (B, k, d) gather
+        return c.new_zeros(len(i), self.n_latents).scatter_add(1, i, c)
+    if n_frozen:
+        rec = (Z(idx[:, :n_frozen], coef[:, :n_frozen]) @ self.W_dec.detach()
+               + Z(idx[:, n_frozen:], coef[:, n_frozen:]) @ self.W_dec)
+    else: rec = Z(idx, coef) @ self.W_dec
+    return (self._center(x, bias_live) - rec).pow(2).sum(1)
+
+# %% ../nbs/31_sae.ipynb #c8bc721e
+@patch
+def _norm_normals(self:DenseSAE): return [(self.W_dec, self.W_dec.detach())]
+
+# %% ../nbs/31_sae.ipynb #11bb2ef2
+@patch
+@torch.no_grad()
+def normalize_decoder(self:DenseSAE):
+    "Rescale every decoder row to unit norm."
+    self.W_dec.div_(self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
+
+# %% ../nbs/31_sae.ipynb #3a34f9ab
+@patch
+def decoder_inner(self:DenseSAE, x)->Tensor:
+    "⟨D_i, x_b⟩ for every latent i: (B, n_latents)."
+    return self._as_input(x) @ self.W_dec.T
+
+# %% ../nbs/31_sae.ipynb #1c5d78ab
+@patch
+@torch.no_grad()
+def init_from_data(self:DenseSAE, x, seed:int=0):
+    """Start decoder (and tied encoder) rows at `n_latents` random updates of `x`, minus the
+    mean of `x` when the SAE has a decoder bias, normalized. (dictionary_learning and SAELens
+    start from random rows instead; `bench/sae_vs_anchor.py` compares both.)"""
+    X = self._as_input(_need_data('x', x, todo="initialize from finite updates"))
+    pick = torch.randperm(len(X),
+                          generator=torch.Generator().manual_seed(seed))[:self.n_latents]
+    rows = X[pick.to(X.device)]
+    if len(rows) < self.n_latents:
+        raise ValueError(f"need at least n_latents={self.n_latents} updates to "
+                         f"initialize from, got {len(X)}")
+    if self.has_bias: rows = rows - X.mean(0)
+    self.W_dec.copy_(rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-12))
+    self.W_enc.copy_(self.W_dec)
+    return self
+
+# %% ../nbs/31_sae.ipynb #1c77ca96
+@patch
+def decoder_flat(self:DenseSAE, ids=None)->Tensor:
+    "Decoder vectors of latents `ids` (all if None) as flat rows."
+    return self.W_dec.detach() if ids is None else self.W_dec.detach()[ids]
+
+# %% ../nbs/31_sae.ipynb #cd15b238
+@patch
+def n_params(self:DenseSAE)->int: return sum(p.numel() for p in self.parameters())
 
 # %% ../nbs/31_sae.ipynb #cfd533fa
 def _shares(E:Tensor)->Tensor:
-    "Each row of `E` over its total, in float64; the total is summed left to right (as Python's `sum` does)."
+    """Each row of `E` over its total, in float64; the total is summed left to right (as Python's
+    `sum` does)."""
     E = E.double()
     return E / E.cumsum(1)[:, -1:].clamp_min(1e-300)
 
@@ -227,7 +318,8 @@ def _shares(E:Tensor)->Tensor:
 def _need_layout(self:DenseSAE, what:str)->Layout:
     "The SAE's layout, or an error saying that `what` needs one."
     if self.layout is None:
-        raise ValueError(f"{what} needs the SAE's layout (tensor names and shapes): build the DenseSAE with "
+        raise ValueError(f"{what} needs the SAE's layout (tensor names and shapes): "
+                         "build the DenseSAE with "
                          "layout=Layout.from_named(...)")
     return self.layout
 
@@ -242,9 +334,11 @@ def decoder_dense(self:DenseSAE, i:int)->dict:
 @patch
 @torch.no_grad()
 def decoder_energy(self:DenseSAE)->Tensor:
-    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
+    """Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in
+    layout order."""
     W = self.W_dec.detach()
-    E = torch.stack([W[:, s.offset:s.end].pow(2).sum(1) for s in self._need_layout('decoder_energy').slots], 1)
+    E = torch.stack([W[:, s.offset:s.end].pow(2).sum(1)
+                     for s in self._need_layout('decoder_energy').slots], 1)
     return _shares(E)
 
 # %% ../nbs/31_sae.ipynb #d2e1b6d3
@@ -252,65 +346,80 @@ def decoder_energy(self:DenseSAE)->Tensor:
 @torch.no_grad()
 def bias_flat(self:DenseSAE)->Tensor:
     "The decoder bias as one flat row, in the SAE's scaled input units (zeros if none)."
-    return self.b_dec.detach().clone() if self.has_bias else self.W_dec.new_zeros(self.W_dec.shape[1])
+    if not self.has_bias: return self.W_dec.new_zeros(self.W_dec.shape[1])
+    return self.b_dec.detach().clone()
 
 # %% ../nbs/31_sae.ipynb #6786e617
 class _FactoredInner(torch.autograd.Function):
-    """Σ_rs (A_lᵀU_b)_rs (B_lᵀV_b)_rs = ⟨A_l B_lᵀ, U_b V_bᵀ⟩ for all latents l and updates b. Backward recomputes the
-    two (Bsz, L, r, s) contractions instead of saving them, so only the inputs are kept for it."""
+    """Σ_rs (A_lᵀU_b)_rs (B_lᵀV_b)_rs = ⟨A_l B_lᵀ, U_b V_bᵀ⟩ for all latents l and updates b.
+    Backward recomputes the two (Bsz, L, r, s) contractions instead of saving them, so only the
+    inputs are kept for it."""
     @staticmethod
     def forward(ctx, A, B, U, V):
         ctx.save_for_backward(A, B, U, V)
-        return (torch.einsum('lmr,bms->blrs', A, U) * torch.einsum('lnr,bns->blrs', B, V)).sum((-1, -2))
+        return (torch.einsum('lmr,bms->blrs', A, U)
+                * torch.einsum('lnr,bns->blrs', B, V)).sum((-1, -2))
     @staticmethod
     def backward(ctx, g):
         A, B, U, V = ctx.saved_tensors
         P, Q = torch.einsum('lmr,bms->blrs', A, U), torch.einsum('lnr,bns->blrs', B, V)
         dP, dQ = g[:, :, None, None] * Q, g[:, :, None, None] * P
         need = ctx.needs_input_grad
-        return (torch.einsum('blrs,bms->lmr', dP, U) if need[0] else None, torch.einsum('blrs,bns->lnr', dQ, V) if need[1] else None,
-                torch.einsum('blrs,lmr->bms', dP, A) if need[2] else None, torch.einsum('blrs,lnr->bns', dQ, B) if need[3] else None)
+        return (torch.einsum('blrs,bms->lmr', dP, U) if need[0] else None,
+                torch.einsum('blrs,bns->lnr', dQ, V) if need[1] else None,
+                torch.einsum('blrs,lmr->bms', dP, A) if need[2] else None,
+                torch.einsum('blrs,lnr->bns', dQ, B) if need[3] else None)
 
+# %% ../nbs/31_sae.ipynb #f9cd292d
 def _ip_all(x, A, B):
-    "⟨A_l B_lᵀ, x_b⟩ for all latents l: x dense (Bsz,m,n) or factors (U,V); A (L,m,r), B (L,n,r) -> (Bsz, L)."
+    """⟨A_l B_lᵀ, x_b⟩ for all latents l: x dense (Bsz,m,n) or factors (U,V); A (L,m,r), B (L,n,r)
+    -> (Bsz, L)."""
     if isinstance(x, tuple): return _FactoredInner.apply(A, B, *x)
     XB = torch.einsum('bmn,lnr->blmr', x, B)
     return (XB * A).sum((-1, -2))
 
+# %% ../nbs/31_sae.ipynb #d51ced9e
 def _ip_sel(x, A, B):
     "⟨A_bj B_bjᵀ, x_b⟩ for gathered factors A (Bsz,k,m,r), B (Bsz,k,n,r) -> (Bsz, k)."
     if isinstance(x, tuple):
         U, V = x
-        return (torch.einsum('bkmr,bms->bkrs', A, U) * torch.einsum('bknr,bns->bkrs', B, V)).sum((-1, -2))
+        return (torch.einsum('bkmr,bms->bkrs', A, U)
+                * torch.einsum('bknr,bns->bkrs', B, V)).sum((-1, -2))
     return (torch.einsum('bmn,bknr->bkmr', x, B) * A).sum((-1, -2))
 
+# %% ../nbs/31_sae.ipynb #1548d46a
 def _gram_sel(A, B):
     "Gram matrix ⟨A_bi B_biᵀ, A_bj B_bjᵀ⟩ of gathered factors -> (Bsz, k, k)."
-    return (torch.einsum('bimr,bjmq->bijrq', A, A) * torch.einsum('binr,bjnq->bijrq', B, B)).sum((-1, -2))
+    return (torch.einsum('bimr,bjmq->bijrq', A, A)
+            * torch.einsum('binr,bjnq->bijrq', B, B)).sum((-1, -2))
 
+# %% ../nbs/31_sae.ipynb #f8fe705e
 def _sqn_part(x):
     "‖x_b‖² of a dense tensor batch or of factors (U, V) -> (Bsz,)."
     if isinstance(x, tuple):
         U, V = x
-        return (torch.einsum('bms,bmt->bst', U, U) * torch.einsum('bns,bnt->bst', V, V)).sum((-1, -2))
+        return (torch.einsum('bms,bmt->bst', U, U)
+                * torch.einsum('bns,bnt->bst', V, V)).sum((-1, -2))
     return x.flatten(1).pow(2).sum(1)
 
 # %% ../nbs/31_sae.ipynb #eaabf17f
-def _key(name): return name.replace('.', '__')  # parameter names with dots cannot key a ParameterDict
+def _key(name):
+    return name.replace('.', '__')  # parameter names with dots cannot key a ParameterDict
 
 # %% ../nbs/31_sae.ipynb #44da90f9
 def _scaled_mb(U, c):
-    """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor: the
-    all-latent contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix without
-    copying, so the encoder and the decoder inner products save one shared copy of the batch for
-    backward instead of one permuted copy each."""
+    """c·U for factors U (B, m, s), returned as a (B, m, s) view of an (m, B, s)-contiguous tensor:
+    the all-latent contractions (`einsum('lmr,bms->blrs')`) then read it as an (m, B·s) matrix
+    without copying, so the encoder and the decoder inner products save one shared copy of the batch
+    for backward instead of one permuted copy each."""
     out = torch.empty(U.shape[1], U.shape[0], U.shape[2], dtype=U.dtype, device=U.device)
     torch.mul(U.transpose(0, 1), c, out=out)
     return out.transpose(0, 1)
 
 # %% ../nbs/31_sae.ipynb #1dffdf6c
 class LowRankSAE(SAEBase):
-    "TopK/BatchTopK SAE whose latents are rank-r per parameter matrix (L3D-style); works on factored updates."
+    """TopK/BatchTopK SAE whose latents are rank-r per parameter matrix (L3D-style); works on
+    factored updates."""
     def __init__(self,
         layout:Layout,       # the parameter tensors an update covers (names and shapes)
         n_latents:int,       # dictionary size
@@ -322,19 +431,25 @@ class LowRankSAE(SAEBase):
         aux_coef:float=1/32, # AuxK loss weight
         dead_after:int=4096, # a latent is dead after this many updates without firing
         seed:int=0,          # initialization seed
-        sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors per update)
+        sse:str='auto',      # reconstruction error via 'gather' (selected latents' factors)
                              # or 'gram' (all-latent decoder Gram)
-        bias:bool=True,      # learn a decoder bias (started at the data mean), subtracted before encoding
+        bias:bool=True,      # learn a decoder bias (from the data mean), subtracted before encoding
         bias_rank:int=4,     # rank of the decoder bias in each matrix (vectors get a dense bias)
     ):
         super().__init__()
         if not isinstance(layout, Layout):
-            raise TypeError(f"layout must be a Layout, got {type(layout).__name__}: pass Layout.from_named(...)")
-        if not len(layout): raise ValueError("layout has no tensors: pass the layout of the updates the SAE will see")
+            raise TypeError(f"layout must be a Layout, got {type(layout).__name__}: pass "
+                            "Layout.from_named(...)")
+        if not len(layout):
+            raise ValueError("layout has no tensors: pass the layout of the "
+                             "updates the SAE will see")
         _need_int('rank', rank, todo="pass the rank of each latent per matrix (1 or more)")
-        _need_int('bias_rank', bias_rank, todo="pass the rank of the decoder bias per matrix (1 or more)")
-        self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed, batch_topk=batch_topk,
-                           aux_k=aux_k, aux_coef=aux_coef, dead_after=dead_after, seed=seed, sse=sse,
+        _need_int('bias_rank', bias_rank, todo="pass the rank of the decoder bias "
+                                               "per matrix (1 or more)")
+        self.config = dict(n_latents=n_latents, k=k, rank=rank, signed=signed,
+                           batch_topk=batch_topk,
+                           aux_k=aux_k, aux_coef=aux_coef, dead_after=dead_after,
+                           seed=seed, sse=sse,
                            bias=bias, bias_rank=bias_rank)
         if sse not in ('auto', 'gather', 'gram'):
             raise ValueError(f"sse must be 'auto', 'gather' or 'gram', got {sse!r}")
@@ -351,12 +466,16 @@ class LowRankSAE(SAEBase):
         self.dec_B = nn.ParameterDict({_key(n): P(n_latents, shp[n][1], rank) for n in self.mats})
         self.dec_D = nn.ParameterDict({_key(n): P(n_latents, math.prod(shp[n])) for n in self.vecs})
         self.normalize_decoder()
-        clone = lambda pd_: nn.ParameterDict({k_: nn.Parameter(v.detach().clone()) for k_, v in pd_.items()})
+        clone = lambda pd_: nn.ParameterDict({k_: nn.Parameter(v.detach().clone())
+                                              for k_, v in pd_.items()})
         self.enc_A, self.enc_B, self.enc_D = clone(self.dec_A), clone(self.dec_B), clone(self.dec_D)
         Z = lambda *sh: nn.Parameter(torch.zeros(*sh))
-        self.bias_A = nn.ParameterDict({_key(n): Z(shp[n][0], bias_rank) for n in self.mats} if bias else {})
-        self.bias_B = nn.ParameterDict({_key(n): Z(shp[n][1], bias_rank) for n in self.mats} if bias else {})
-        self.bias_D = nn.ParameterDict({_key(n): Z(math.prod(shp[n])) for n in self.vecs} if bias else {})
+        self.bias_A = nn.ParameterDict({_key(n): Z(shp[n][0], bias_rank) for n in self.mats}
+                                       if bias else {})
+        self.bias_B = nn.ParameterDict({_key(n): Z(shp[n][1], bias_rank) for n in self.mats}
+                                       if bias else {})
+        self.bias_D = nn.ParameterDict({_key(n): Z(math.prod(shp[n])) for n in self.vecs}
+                                       if bias else {})
         self.bias_rank = bias_rank
     @property
     def has_bias(self)->bool: return len(self.bias_A) + len(self.bias_D) > 0
@@ -373,12 +492,14 @@ def _bias(self:LowRankSAE, live:bool=True)->dict:
 @patch
 @torch.no_grad()
 def _mean_rank(self:LowRankSAE, xs)->dict:
-    "The mean of a batch of inputs (dict form), each matrix truncated to rank `bias_rank`: as `_bias` returns."
+    """The mean of a batch of inputs (dict form), each matrix truncated to rank `bias_rank`: as
+    `_bias` returns."""
     out = {}
     for n in self.mats:
         v = xs[n]
         if isinstance(v, tuple):
-            m = (v[0].transpose(0, 1).flatten(1)[None] / len(v[0]), v[1].transpose(0, 1).flatten(1)[None])
+            m = (v[0].transpose(0, 1).flatten(1)[None] / len(v[0]),
+                 v[1].transpose(0, 1).flatten(1)[None])
         else: m = v.mean(0, keepdim=True)
         out[n] = truncate(m, self.bias_rank, balanced=True, pad=1e-6)
     return out | {n: xs[n].mean(0, keepdim=True) for n in self.vecs}
@@ -409,10 +530,13 @@ def _as_input(self:LowRankSAE, x)->dict:
     if missing: raise ValueError(f"update lacks tensors {missing} of the SAE's layout")
     got = x.shapes
     for s in self.layout.slots:
-        ok = got[s.name] == tuple(s.shape) if s.name in self.mats else math.prod(got[s.name]) == s.numel
+        if s.name in self.mats: ok = got[s.name] == tuple(s.shape)
+        else: ok = math.prod(got[s.name]) == s.numel
         if not ok:
-            raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but the SAE's layout has "
-                             f"{tuple(s.shape)}: pass updates of the layout the SAE was built with (sae.layout)")
+            raise ValueError(f"update tensor {s.name!r} has shape {got[s.name]} but "
+                             "the SAE's layout has "
+                             f"{tuple(s.shape)}: pass updates of the layout the SAE was "
+                             "built with (sae.layout)")
     out = {}
     for n in self.mats: out[n] = x.factors[n] if n in x.factors else x.dense[n]
     for n in self.vecs: out[n] = x.dense[n].flatten(1)
@@ -423,7 +547,8 @@ def _as_input(self:LowRankSAE, x)->dict:
 def scale_inputs(self:LowRankSAE, x):
     "The dict-form batch `x` times the SAE's input scale (on U of each factor pair)."
     if self.x_scale <= 0:
-        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train with SAETrainer first")
+        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
+                           "with SAETrainer first")
     c = self.x_scale
     return {n: (_scaled_mb(v[0], c), _scaled_mb(v[1], 1.)) if isinstance(v, tuple) else v * c
             for n, v in x.items()}
@@ -447,7 +572,8 @@ def _inner(self:LowRankSAE, x, A, B, D):
 def _preacts(self:LowRankSAE, x):
     "Encoder pre-activations of the scaled batch `x`, the bias subtracted: (B, n_latents)."
     pre = self._inner(x, self.enc_A, self.enc_B, self.enc_D) + self.b_enc
-    return pre - self._inner(self._bias(), self.enc_A, self.enc_B, self.enc_D) if self.has_bias else pre
+    return pre - self._inner(self._bias(), self.enc_A, self.enc_B,
+                             self.enc_D) if self.has_bias else pre
 
 # %% ../nbs/31_sae.ipynb #241fe93d
 @patch
@@ -462,7 +588,8 @@ def _gather(self:LowRankSAE, idx, n_frozen):
 # %% ../nbs/31_sae.ipynb #627166b7
 @patch
 def _use_gram(self:LowRankSAE, x, idx)->bool:
-    "'auto': the all-latent Gram when it costs no more flops than per-update Grams and no matrix input is dense."
+    """'auto': the all-latent Gram when it costs no more flops than per-update Grams and no matrix
+    input is dense."""
     if self.sse_mode != 'auto': return self.sse_mode == 'gram'
     cheap = self.n_latents ** 2 <= idx.numel() * idx.shape[1]
     return cheap and all(isinstance(x[n], tuple) for n in self.mats)
@@ -470,21 +597,23 @@ def _use_gram(self:LowRankSAE, x, idx)->bool:
 # %% ../nbs/31_sae.ipynb #48e723a5
 @patch
 def _dec_gram(self:LowRankSAE, live:bool)->Tensor:
-    "⟨D_i, D_j⟩ for all latent pairs, (L, L); with `live=False` the left factor is detached (gradients reach D_j only)."
+    """⟨D_i, D_j⟩ for all latent pairs, (L, L); with `live=False` the left factor is detached
+    (gradients reach D_j only)."""
     f = (lambda t: t) if live else (lambda t: t.detach())
     A, B, D = self.dec_A, self.dec_B, self.dec_D
     G = sum((torch.einsum('imr,jmq->ijrq', f(A[_key(n)]), A[_key(n)])
-             * torch.einsum('inr,jnq->ijrq', f(B[_key(n)]), B[_key(n)])).sum((-1, -2)) for n in self.mats)
+             * torch.einsum('inr,jnq->ijrq', f(B[_key(n)]), B[_key(n)])).sum((-1, -2))
+             for n in self.mats)
     return G + sum(f(D[_key(n)]) @ D[_key(n)].T for n in self.vecs)
 
 # %% ../nbs/31_sae.ipynb #6a44c027
 @patch
 def _sse_gram(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None):
-    """‖x − Σ_j c_j D_j‖² = ‖x‖² − 2 Σ_j c_j ⟨D_j, x⟩ + cᵀ G c from the all-latent decoder Gram G (L×L) and
-    the all-latent inner products (B×L, as cheap as the encoder on factored input): nothing of size
-    batch × k × m × r. The first `n_frozen` columns act with detached decoders, exactly as in the gather
-    path. `cache` (a dict) keeps the inner products and Grams for another call on the same batch and
-    decoder (the AuxK error)."""
+    """‖x − Σ_j c_j D_j‖² = ‖x‖² − 2 Σ_j c_j ⟨D_j, x⟩ + cᵀ G c from the all-latent decoder Gram G
+    (L×L) and the all-latent inner products (B×L, as cheap as the encoder on factored input):
+    nothing of size batch × k × m × r. The first `n_frozen` columns act with detached decoders,
+    exactly as in the gather path. `cache` (a dict) keeps the inner products and Grams for another
+    call on the same batch and decoder (the AuxK error)."""
     cache = {} if cache is None else cache
     if 'ip' not in cache:
         cache['ip'] = self._inner(x, self.dec_A, self.dec_B, self.dec_D)
@@ -506,7 +635,8 @@ def _sse_gram(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None):
 # %% ../nbs/31_sae.ipynb #fe5b171f
 @patch
 def _sse(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
-    "Squared reconstruction error per update of the scaled batch `x` (B,), by the Gram or the gather path."
+    """Squared reconstruction error per update of the scaled batch `x` (B,), by the Gram or the
+    gather path."""
     if self._use_gram(x, idx): sse = self._sse_gram(x, idx, coef, n_frozen, cache)
     else:
         fac, den = self._gather(idx, n_frozen)
@@ -521,8 +651,9 @@ def _sse(self:LowRankSAE, x, idx, coef, n_frozen=0, cache=None, bias_live=True):
 # %% ../nbs/31_sae.ipynb #7812eeae
 @patch
 def _bias_terms(self:LowRankSAE, x, idx, coef, n_frozen, live):
-    """‖x − b − Σ c_j D_j‖² − ‖x − Σ c_j D_j‖² = ‖b‖² − 2⟨x, b⟩ + 2 Σ c_j ⟨D_j, b⟩, all from r×rb and s×rb
-    products (b never dense). With `live=False` the bias is detached; frozen columns' decoders too."""
+    """‖x − b − Σ c_j D_j‖² − ‖x − Σ c_j D_j‖² = ‖b‖² − 2⟨x, b⟩ + 2 Σ c_j ⟨D_j, b⟩, all from r×rb
+    and s×rb products (b never dense). With `live=False` the bias is detached; frozen columns'
+    decoders too."""
     b = self._bias(live)
     bA, bB = {_key(n): b[n][0] for n in self.mats}, {_key(n): b[n][1] for n in self.mats}
     bD = {_key(n): b[n] for n in self.vecs}
@@ -537,7 +668,8 @@ def _bias_terms(self:LowRankSAE, x, idx, coef, n_frozen, live):
 # %% ../nbs/31_sae.ipynb #82a8e261
 @patch
 def _norm_normals(self:LowRankSAE):
-    "Each decoder factor with the gradient of half the latent's squared norm in it: A BᵀB, B AᵀA, D."
+    """Each decoder factor with the gradient of half the latent's squared norm in it: A BᵀB, B AᵀA,
+    D."""
     out = []
     for n in self.mats:
         A, B = self.dec_A[_key(n)], self.dec_B[_key(n)]
@@ -550,7 +682,8 @@ def decoder_sq_norms(self:LowRankSAE)->Tensor:
     "‖D_i‖² over all tensors, from r×r Grams: (n_latents,)."
     A, B, D = self.dec_A, self.dec_B, self.dec_D
     n2 = sum((torch.einsum('lmr,lmq->lrq', A[_key(n)], A[_key(n)])
-              * torch.einsum('lnr,lnq->lrq', B[_key(n)], B[_key(n)])).sum((-1, -2)) for n in self.mats)
+              * torch.einsum('lnr,lnq->lrq', B[_key(n)], B[_key(n)])).sum((-1, -2))
+              for n in self.mats)
     return n2 + sum(D[_key(n)].pow(2).sum(1) for n in self.vecs)
 
 # %% ../nbs/31_sae.ipynb #98e0fc31
@@ -579,13 +712,15 @@ def decoder_inner(self:LowRankSAE, x)->Tensor:
 @patch
 @torch.no_grad()
 def init_from_data(self:LowRankSAE, x, seed:int=0):
-    """Start each latent at the best rank-r approximation (per tensor) of a random update of `x`, minus the
-    (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
+    """Start each latent at the best rank-r approximation (per tensor) of a random update of `x`,
+    minus the (rank-`bias_rank`) mean of `x` when the SAE has a decoder bias."""
     n = len(_need_data('x', x, todo="initialize from finite updates"))
     if n < self.n_latents:
-        raise ValueError(f"need at least n_latents={self.n_latents} updates to initialize from, got {n}")
+        raise ValueError(f"need at least n_latents={self.n_latents} updates to "
+                         f"initialize from, got {n}")
     ids = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:self.n_latents].tolist()
-    inp = self._as_input(x[ids] if isinstance(x, FactoredUpdate) else x[torch.tensor(ids, device=x.device)])
+    inp = self._as_input(x[ids] if isinstance(x, FactoredUpdate)
+                         else x[torch.tensor(ids, device=x.device)])
     if self.has_bias:
         mean = self._mean_rank(self._as_input(x))
         for nme in self.mats:
@@ -611,13 +746,15 @@ def init_from_data(self:LowRankSAE, x, seed:int=0):
 @torch.no_grad()
 def decoder_factors(self:LowRankSAE, i:int)->dict:
     "Latent `i`'s decoder factors per matrix: {name: (A (m, r), B (n, r))} with the matrix A Bᵀ."
-    return {n: (self.dec_A[_key(n)][i].detach(), self.dec_B[_key(n)][i].detach()) for n in self.mats}
+    return {n: (self.dec_A[_key(n)][i].detach(), self.dec_B[_key(n)][i].detach())
+            for n in self.mats}
 
 # %% ../nbs/31_sae.ipynb #19ad5730
 @patch
 @torch.no_grad()
 def decoder_dense(self:LowRankSAE, i:int)->dict:
-    "Latent `i`'s decoder as dense tensors in their own shapes: {name: tensor} (matrices materialized)."
+    """Latent `i`'s decoder as dense tensors in their own shapes: {name: tensor} (matrices
+    materialized)."""
     out = {n: A @ B.T for n, (A, B) in self.decoder_factors(i).items()}
     shapes = {s.name: s.shape for s in self.layout.slots}
     return out | {n: self.dec_D[_key(n)][i].detach().reshape(shapes[n]) for n in self.vecs}
@@ -626,7 +763,8 @@ def decoder_dense(self:LowRankSAE, i:int)->dict:
 @patch
 @torch.no_grad()
 def decoder_energy(self:LowRankSAE)->Tensor:
-    "Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in layout order."
+    """Share of each latent's decoder norm² in each tensor: float64 (n_latents, len(layout)), in
+    layout order."""
     A, B, D = self.dec_A, self.dec_B, self.dec_D
     def mat(a, b):  # one latent at a time: the same float32 sums as reading one latent's factors
         return torch.stack([((ai.T @ ai) * (bi.T @ bi)).sum() for ai, bi in zip(a, b)])
@@ -638,7 +776,8 @@ def decoder_energy(self:LowRankSAE)->Tensor:
 @patch
 @torch.no_grad()
 def decoder_line_energy(self:LowRankSAE, i:int, axis:int=0)->dict:
-    "Latent `i`'s decoder norm² per row (`axis=0`, (m,)) or per column (`axis=1`, (n,)) of each matrix."
+    """Latent `i`'s decoder norm² per row (`axis=0`, (m,)) or per column (`axis=1`, (n,)) of each
+    matrix."""
     out = {}
     for n, (A, B) in self.decoder_factors(i).items():
         out[n] = ((A @ (B.T @ B)) * A).sum(1) if axis == 0 else ((B @ (A.T @ A)) * B).sum(1)
@@ -648,9 +787,11 @@ def decoder_line_energy(self:LowRankSAE, i:int, axis:int=0)->dict:
 @patch
 @torch.no_grad()
 def decoder_flat(self:LowRankSAE, ids=None)->Tensor:
-    "Decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (few latents)."
+    """Decoder vectors of latents `ids` (all if None) as flat rows in the layout's order (few
+    latents)."""
     dev = self.b_enc.device
-    ids = torch.arange(self.n_latents, device=dev) if ids is None else torch.as_tensor(ids, device=dev)
+    ids = torch.arange(self.n_latents,
+                       device=dev) if ids is None else torch.as_tensor(ids, device=dev)
     ts = {n: self.dec_A[_key(n)][ids] @ self.dec_B[_key(n)][ids].transpose(1, 2) for n in self.mats}
     ts |= {n: self.dec_D[_key(n)][ids] for n in self.vecs}
     return self.layout.flatten(ts, batch_shape=(len(ids),))
@@ -659,7 +800,8 @@ def decoder_flat(self:LowRankSAE, ids=None)->Tensor:
 @patch
 @torch.no_grad()
 def bias_flat(self:LowRankSAE)->Tensor:
-    "The decoder bias as one flat row in the layout's order, in the SAE's scaled input units (zeros if none)."
+    """The decoder bias as one flat row in the layout's order, in the SAE's scaled input units
+    (zeros if none)."""
     if not self.has_bias: return self.b_enc.new_zeros(self.layout.numel)
     b = self._bias(False)
     ts = {n: b[n][0] @ b[n][1].transpose(1, 2) for n in self.mats} | {n: b[n] for n in self.vecs}
@@ -674,12 +816,15 @@ def _rows(data, ids):
     if isinstance(data, FactoredUpdate): return data[ids]
     return data[torch.as_tensor(ids, device=data.device)]
 
+# %% ../nbs/31_sae.ipynb #a546bf01
 def _n(data): return len(data)
 
+# %% ../nbs/31_sae.ipynb #55c3bab4
 class SAETrainer:
-    """Adam training of a `DenseSAE`/`LowRankSAE`, one batch at a time (online) or from stored updates, with the
-    field's conventions (dictionary_learning, SAELens): decoder gradients parallel to the unit-norm decoder rows
-    removed, gradient norm clipped, linear learning-rate warmup and an optional linear decay to 0."""
+    """Adam training of a `DenseSAE`/`LowRankSAE`, one batch at a time (online) or from stored
+    updates, with the field's conventions (dictionary_learning, SAELens): decoder gradients parallel
+    to the unit-norm decoder rows removed, gradient norm clipped, linear learning-rate warmup and an
+    optional linear decay to 0."""
     def __init__(self,
         sae:SAEBase,
         lr:float=1e-3,           # Adam's learning rate
@@ -687,70 +832,97 @@ class SAETrainer:
         warmup:int=0,            # steps of linear warmup from lr/warmup to lr
         decay:tuple|None=None,   # (start, end): lr falls linearly to 0 from step start to step end
         clip:float|None=1.0,     # gradient-norm clip (None: off)
-        parallel_grads:bool=False, # keep the decoder gradient component parallel to each decoder row
+        parallel_grads:bool=False, # keep the decoder gradient's component parallel to each row
     ):
-        if not isinstance(sae, SAEBase): raise TypeError(f"sae must be a DenseSAE or LowRankSAE, got {type(sae).__name__}")
+        if not isinstance(sae, SAEBase):
+            raise TypeError(f"sae must be a DenseSAE or LowRankSAE, got {type(sae).__name__}")
         _need_pos('lr', lr, todo="pass Adam's learning rate, e.g. 1e-3")
         _need_int('warmup', warmup, lo=0, todo="pass how many warmup steps (0: none)")
-        if clip is not None: _need_pos('clip', clip, todo="pass the gradient-norm bound, or None for no clipping")
+        if clip is not None:
+            _need_pos('clip', clip, todo="pass the gradient-norm bound, or None for no clipping")
         if decay is not None:
-            ok = isinstance(decay, (tuple, list)) and len(decay) == 2 and all(isinstance(v, int) for v in decay)
+            ok = isinstance(decay, (tuple, list)) and len(decay) == 2 and all(isinstance(v, int)
+                                                                              for v in decay)
             if not ok or not 0 <= decay[0] < decay[1]:
-                raise ValueError(f"decay must be None or (start, end) steps with 0 <= start < end, got {decay!r}")
+                raise ValueError("decay must be None or (start, end) steps with 0 <= start "
+                                 f"< end, got {decay!r}")
         self.sae, self.lr, self.seed, self.step = sae, lr, seed, 0
-        self.warmup, self.decay, self.clip, self.parallel_grads = warmup, decay, clip, parallel_grads
+        self.warmup, self.decay, self.clip = warmup, decay, clip
+        self.parallel_grads = parallel_grads
         self.opt = torch.optim.Adam(sae.parameters(), lr=lr)
         self.log = []
     @property
     def config(self)->dict:
-        return dict(lr=self.lr, seed=self.seed, warmup=self.warmup, decay=self.decay, clip=self.clip,
+        return dict(lr=self.lr, seed=self.seed, warmup=self.warmup, decay=self.decay,
+                    clip=self.clip,
                     parallel_grads=self.parallel_grads)
-    def lr_at(self, step:int)->float:
-        "The learning rate of optimizer step `step` (0-based)."
-        f = min(1., (step + 1) / self.warmup) if self.warmup else 1.
-        if self.decay is not None and step >= self.decay[0]:
-            f *= max(0., (self.decay[1] - step) / (self.decay[1] - self.decay[0]))
-        return self.lr * f
-    def train_step(self, batch)->dict:
-        "One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as floats."
-        _need_data('batch', batch, todo=f"drop or fix those updates before training (SAE step {self.step})")
-        self.sae.train()
-        if self.sae.x_scale <= 0: self.sae.set_scale(batch)
-        before = {k: v.detach().clone() for k, v in self.sae.state_dict().items()}  # Adam's moments stay finite
-        out = self.sae.loss(batch)
-        if not torch.isfinite(out['loss']): self._fail(f"the loss is NaN/inf ({float(out['loss'].detach())})", before)
-        self.opt.zero_grad(set_to_none=True)
-        out['loss'].backward()
-        params = [p for p in self.sae.parameters() if p.grad is not None]
-        gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))  # NaN/inf if any entry is
-        if not torch.isfinite(gnorm): self._fail("the gradients are NaN/inf", before)
-        if not self.parallel_grads: self.sae.remove_parallel_grads()
-        if self.clip is not None: torch.nn.utils.clip_grad_norm_(params, self.clip)
-        for g in self.opt.param_groups: g['lr'] = self.lr_at(self.step)
-        self.opt.step()
-        self.sae.normalize_decoder()
-        if not torch.isfinite(sum(p.detach().sum() for p in self.sae.parameters())):  # a NaN/inf entry spreads
-            self._fail("the weights became NaN/inf", before)
-        r = {k: float(v.detach()) for k, v in out.items()}
-        r['step'] = self.step
-        self.log.append(r)
-        self.step += 1
-        return r
-    def _fail(self, what, before):
-        "Stop at this step, naming it, with the SAE's weights and counters put back as they were before it."
-        self.opt.zero_grad(set_to_none=True)
-        self.sae.load_state_dict(before)
-        raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are left as before this "
-                         f"step. Lower lr (now {self.lr}) or check the scale of the updates")
-    def fit(self, data, steps:int, batch_size:int=64)->pd.DataFrame:
-        "Continue training for `steps` steps on batches drawn from `data` (seeded by step)."
-        _need_int('steps', steps, lo=0, todo="pass how many optimizer steps to run")
-        _need_int('batch_size', batch_size, todo="pass how many updates per step")
-        _need_data('data', data, todo="drop or fix those updates before training")
-        for _ in range(steps):
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
-            self.train_step(_rows(data, torch.randint(_n(data), (batch_size,), generator=g).tolist()))
-        return pd.DataFrame(self.log)
+
+# %% ../nbs/31_sae.ipynb #ffe8687b
+@patch
+def lr_at(self:SAETrainer, step:int)->float:
+    "The learning rate of optimizer step `step` (0-based)."
+    f = min(1., (step + 1) / self.warmup) if self.warmup else 1.
+    if self.decay is not None and step >= self.decay[0]:
+        f *= max(0., (self.decay[1] - step) / (self.decay[1] - self.decay[0]))
+    return self.lr * f
+
+# %% ../nbs/31_sae.ipynb #ea60d58d
+@patch
+def train_step(self:SAETrainer, batch)->dict:
+    """One optimizer step on `batch` (flat tensor or FactoredUpdate); returns the loss parts as
+    floats."""
+    _need_data('batch', batch, todo="drop or fix those updates before training "
+                                    f"(SAE step {self.step})")
+    self.sae.train()
+    if self.sae.x_scale <= 0: self.sae.set_scale(batch)
+    before = {k: v.detach().clone()
+              for k, v in self.sae.state_dict().items()}  # Adam's moments stay finite
+    out = self.sae.loss(batch)
+    if not torch.isfinite(out['loss']):
+        self._fail(f"the loss is NaN/inf ({float(out['loss'].detach())})", before)
+    self.opt.zero_grad(set_to_none=True)
+    out['loss'].backward()
+    params = [p for p in self.sae.parameters() if p.grad is not None]
+    gnorm = torch.linalg.vector_norm(torch.stack([p.grad.norm()
+                                                  for p in params]))  # NaN/inf if any entry is
+    if not torch.isfinite(gnorm): self._fail("the gradients are NaN/inf", before)
+    if not self.parallel_grads: self.sae.remove_parallel_grads()
+    if self.clip is not None: torch.nn.utils.clip_grad_norm_(params, self.clip)
+    for g in self.opt.param_groups: g['lr'] = self.lr_at(self.step)
+    self.opt.step()
+    self.sae.normalize_decoder()
+    if not torch.isfinite(sum(p.detach().sum()
+                              for p in self.sae.parameters())):  # a NaN/inf entry spreads
+        self._fail("the weights became NaN/inf", before)
+    r = {k: float(v.detach()) for k, v in out.items()}
+    r['step'] = self.step
+    self.log.append(r)
+    self.step += 1
+    return r
+
+# %% ../nbs/31_sae.ipynb #fe781419
+@patch
+def _fail(self:SAETrainer, what, before):
+    """Stop at this step, naming it, with the SAE's weights and counters put back as they were
+    before it."""
+    self.opt.zero_grad(set_to_none=True)
+    self.sae.load_state_dict(before)
+    raise ValueError(f"SAE training step {self.step}: {what}; the SAE's weights are "
+                     "left as before this "
+                     f"step. Lower lr (now {self.lr}) or check the scale of the updates")
+
+# %% ../nbs/31_sae.ipynb #e0cc1aed
+@patch
+def fit(self:SAETrainer, data, steps:int, batch_size:int=64)->pd.DataFrame:
+    "Continue training for `steps` steps on batches drawn from `data` (seeded by step)."
+    _need_int('steps', steps, lo=0, todo="pass how many optimizer steps to run")
+    _need_int('batch_size', batch_size, todo="pass how many updates per step")
+    _need_data('data', data, todo="drop or fix those updates before training")
+    for _ in range(steps):
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.step)
+        self.train_step(_rows(data,
+                              torch.randint(_n(data), (batch_size,), generator=g).tolist()))
+    return pd.DataFrame(self.log)
 
 # %% ../nbs/31_sae.ipynb #d6fcc4e0
 @torch.no_grad()
@@ -765,14 +937,18 @@ def codes(sae:SAEBase, data, batch_size:int=256)->Tensor:
         out.append(coef.new_zeros(len(idx), sae.n_latents).scatter_add_(1, idx, coef))
     return torch.cat(out)
 
+# %% ../nbs/31_sae.ipynb #02d97374
 def _sum_tensors(x, sae):
     "Σ_b x_b per tensor (dense), to centre the variance."
     xi = sae._as_input(x) if isinstance(sae, LowRankSAE) else {'x': sae._as_input(x)}
-    return {n: (torch.einsum('bms,bns->mn', *v) if isinstance(v, tuple) else v.sum(0)) for n, v in xi.items()}
+    return {n: (torch.einsum('bms,bns->mn', *v) if isinstance(v, tuple) else v.sum(0))
+            for n, v in xi.items()}
 
+# %% ../nbs/31_sae.ipynb #4fac3385
 @torch.no_grad()
 def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
-    "FVU, L0 and dead fraction of `sae` on `data` (flat tensor or FactoredUpdate), one encoder pass per batch."
+    """FVU, L0 and dead fraction of `sae` on `data` (flat tensor or FactoredUpdate), one encoder
+    pass per batch."""
     _need_int('batch_size', batch_size, todo="pass how many updates to evaluate at once")
     _need_data('data', data, todo="drop or fix those updates before evaluating")
     sae.eval()
@@ -794,8 +970,8 @@ def evaluate(sae:SAEBase, data, batch_size:int=256, center:bool=True)->dict:
 
 # %% ../nbs/31_sae.ipynb #8eb9d455
 def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
-    """Write the SAE (and optionally its trainer's optimizer state, settings and step) to one safetensors file,
-    atomically: written beside `path`, then renamed over it."""
+    """Write the SAE (and optionally its trainer's optimizer state, settings and step) to one
+    safetensors file, atomically: written beside `path`, then renamed over it."""
     ts = {f"sae.{k}": v.detach().cpu().contiguous() for k, v in sae.state_dict().items()}
     meta = dict(kind=type(sae).__name__, config=json.dumps(sae.config))
     if getattr(sae, 'layout', None) is not None: meta['layout'] = sae.layout.to_json()
@@ -803,18 +979,23 @@ def save_sae(sae:SAEBase, path, trainer:SAETrainer|None=None):
         names = {id(p): i for i, p in enumerate(sae.parameters())}
         for p, st in trainer.opt.state.items():
             for k, v in st.items():
-                ts[f"opt.{names[id(p)]}.{k}"] = torch.as_tensor(v, device=p.device).detach().cpu().clone().contiguous()
+                v = torch.as_tensor(v, device=p.device).detach()
+                ts[f"opt.{names[id(p)]}.{k}"] = v.cpu().clone().contiguous()
         meta['trainer'] = json.dumps(trainer.config | dict(step=trainer.step))
-    with atomic_path(path) as tmp: save_file(ts, str(tmp), metadata=meta)  # a crash leaves the old file
+    with atomic_path(path) as tmp:
+        save_file(ts, str(tmp), metadata=meta)  # a crash leaves the old file
 
+# %% ../nbs/31_sae.ipynb #e34e9de2
 def load_sae(path, with_trainer:bool=False, device=None):
-    """Rebuild an SAE saved by `save_sae`, on `device` (default CPU); with `with_trainer`, also its trainer, ready
-    to resume. Files saved before the decoder bias existed load as SAEs without one."""
+    """Rebuild an SAE saved by `save_sae`, on `device` (default CPU); with `with_trainer`, also its
+    trainer, ready to resume. Files saved before the decoder bias existed load as SAEs without one.
+    """
     with safe_open(str(path), 'pt') as f:
         meta, ts = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
     bad = [k for k, v in ts.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     if bad:
-        raise ValueError(f"{path} holds NaN/inf values in {bad[:4]}: it was saved from a diverged SAE; "
+        raise ValueError(f"{path} holds NaN/inf values in {bad[:4]}: it was saved "
+                         "from a diverged SAE; "
                          "retrain it or load another file")
     if 'sae.x_scale' in ts and float(ts['sae.x_scale']) < 0:
         raise ValueError(f"{path} has a negative input scale x_scale: retrain it")
@@ -827,7 +1008,8 @@ def load_sae(path, with_trainer:bool=False, device=None):
     sae.to(device)
     if not with_trainer: return sae
     if 'trainer' not in meta:
-        raise ValueError(f"{path} holds no trainer state: save it with save_sae(sae, path, trainer)")
+        raise ValueError(f"{path} holds no trainer state: save it with save_sae(sae, path, "
+                         "trainer)")
     t = json.loads(meta['trainer'])
     step = t.pop('step')
     if t.get('decay') is not None: t['decay'] = tuple(t['decay'])
@@ -837,7 +1019,8 @@ def load_sae(path, with_trainer:bool=False, device=None):
     for k, v in ts.items():
         if k.startswith('opt.'):
             _, i, name = k.split('.', 2)
-            tr.opt.state[params[int(i)]][name] = v if name == 'step' else v.to(params[int(i)].device)
+            p = params[int(i)]
+            tr.opt.state[p][name] = v if name == 'step' else v.to(p.device)
     return sae, tr
 
 # %% ../nbs/31_sae.ipynb #60e6cd9e
@@ -849,20 +1032,28 @@ def synthetic_updates(
     signed:bool=True,  # random signs on coefficients
     noise:float=0.05,  # dense Gaussian noise, relative to the signal norm
     seed:int=0,
-)->tuple:              # (flat updates (n, P), true directions (n_dirs, P), which directions each update uses (n, active))
-    "Sparse signed mixes of rank-1-per-matrix unit directions, with noise: a test bed with known shards."
+)->tuple:              # (updates (n, P), true directions (n_dirs, P), directions used (n, active))
+    """Sparse signed mixes of rank-1-per-matrix unit directions, with noise: a test bed with known
+    shards."""
     _need_int('n', n, todo="pass how many updates to make")
     _need_int('n_dirs', n_dirs, todo="pass how many ground-truth directions to plant")
-    _need_int('active', active, todo=f"pass how many directions each update mixes, at most n_dirs={n_dirs}")
-    if active > n_dirs: raise ValueError(f"active must be at most n_dirs={n_dirs}, got {active}: lower active or raise n_dirs")
+    _need_int('active', active, todo="pass how many directions each update mixes, at "
+                                     f"most n_dirs={n_dirs}")
+    if active > n_dirs:
+        raise ValueError(f"active must be at most n_dirs={n_dirs}, got {active}: lower "
+                         "active or raise n_dirs")
     _need_pos('noise', noise, todo="pass the relative noise level (0 for none)", zero_ok=True)
     g = torch.Generator().manual_seed(seed)
-    ts = {s.name: (torch.randn(n_dirs, s.shape[0], 1, generator=g) @ torch.randn(n_dirs, 1, s.shape[1], generator=g)
-                   if len(s.shape) == 2 else torch.randn(n_dirs, *s.shape, generator=g)) for s in lay.slots}
-    D = lay.flatten(ts, batch_shape=(n_dirs,)); D = D / D.norm(dim=1, keepdim=True)
+    ts = {s.name: (torch.randn(n_dirs, s.shape[0], 1, generator=g)
+                   @ torch.randn(n_dirs, 1, s.shape[1], generator=g)
+                   if len(s.shape) == 2 else torch.randn(n_dirs, *s.shape, generator=g))
+                   for s in lay.slots}
+    D = lay.flatten(ts, batch_shape=(n_dirs,))
+    D = D / D.norm(dim=1, keepdim=True)
     which = torch.stack([torch.randperm(n_dirs, generator=g)[:active] for _ in range(n)])
     c = torch.rand(n, active, generator=g) + 0.5
     if signed: c = c * (torch.randint(0, 2, (n, active), generator=g) * 2 - 1)
     X = torch.einsum('na,nad->nd', c, D[which])
-    X = X + noise * X.norm(dim=1, keepdim=True) * torch.randn(X.shape, generator=g) / math.sqrt(X.shape[1])
+    X = X + noise * X.norm(dim=1, keepdim=True) * torch.randn(X.shape,
+                                                              generator=g) / math.sqrt(X.shape[1])
     return X, D, which

@@ -42,7 +42,8 @@ def context_means(
 )->Tensor:          # (K, P)
     "Mean update of each label 0..K-1."
     if len(X) != len(labels) or not len(X):
-        raise ValueError(f"X and labels must be non-empty and of one length, got {len(X)} and {len(labels)}")
+        raise ValueError("X and labels must be non-empty and of one length, got "
+                         f"{len(X)} and {len(labels)}")
     absent = sorted(set(range(int(labels.max()) + 1)) - set(labels.tolist()))
     if absent:
         raise ValueError(f"no update has label(s) {absent}, so their mean would be NaN: "
@@ -56,7 +57,8 @@ def cluster_scores(
     dirs:Tensor|None=None, # (n_dirs, P) the method's directions, for `max_cos`
     X:Tensor|None=None,    # (N, P) the updates, for the label means `max_cos` matches against
 )->dict:                   # purity, ami, n_clusters, and max_cos when `dirs` and `X` are given
-    "Purity, adjusted mutual information and number of clusters; with `dirs` and `X` the mean max |cos| too."
+    """Purity, adjusted mutual information and number of clusters; with `dirs` and `X` the mean max
+    |cos| too."""
     if (dirs is None) != (X is None):
         raise ValueError("pass both dirs and X (for max_cos) or neither")
     out = dict(purity=purity(labels, clusters),
@@ -76,7 +78,8 @@ def kmeans_baseline(
     "k-means (k = K) on the updates, scored like an SAE."
     _need_int('K', K, todo="pass the number of clusters")
     if K > len(X):
-        raise ValueError(f"K={K} clusters need at least K updates, got {len(X)}: lower K or pass more updates")
+        raise ValueError(f"K={K} clusters need at least K updates, got {len(X)}: lower K "
+                         "or pass more updates")
     km = KMeans(K, n_init=10, random_state=seed).fit(X.double().cpu().numpy())
     centers = torch.tensor(km.cluster_centers_, dtype=torch.float32, device=X.device)
     return cluster_scores(labels, km.labels_, centers, X)
@@ -101,7 +104,8 @@ def multilabel_f1(
     M = torch.as_tensor(M).float()  # stays where it is (a CPU tensor if given as an array)
     A = torch.as_tensor(A, device=M.device).float()
     if M.ndim != 2 or A.ndim != 2 or len(M) != len(A):
-        raise ValueError(f"M (N, U) and A (N, K) need the same N, got {tuple(M.shape)} and {tuple(A.shape)}: "
+        raise ValueError(f"M (N, U) and A (N, K) need the same N, got {tuple(M.shape)} "
+                         f"and {tuple(A.shape)}: "
                          "one row per update in both")
     tp = A.T @ M                                  # (K, U) true positives
     f1 = 2 * tp / (A.sum(0)[:, None] + M.sum(0)[None]).clamp_min(1)

@@ -27,14 +27,17 @@ def _need_data(name, x, todo="drop or fix those updates first"):
     if ts is None: return x
     if len(x) == 0: raise ValueError(f"{name} is empty (0 updates): pass at least one update")
     for t in ts:
-        if t.is_floating_point() and bool(torch.isfinite(t.sum())): continue  # one pass, no mask: all finite
+        if t.is_floating_point() and bool(torch.isfinite(t.sum())):
+            continue  # one pass, no mask: all finite
         bad = ~torch.isfinite(t)
         if bad.any():
             rows = bad.reshape(len(t), -1).any(1).nonzero()[:, 0].tolist() if t.ndim else [0]
-            raise ValueError(f"{name} has {int(bad.sum())} NaN/inf entries in {len(rows)} update(s) "
+            raise ValueError(f"{name} has {int(bad.sum())} NaN/inf entries in "
+                             f"{len(rows)} update(s) "
                              f"(first: row {rows[0]}): {todo}")
     return x
 
+# %% ../nbs/30_updates.ipynb #0059f0dd
 def select_params(
     model:nn.Module,      # any PyTorch model
     patterns=None,        # glob pattern(s) over parameter names; None = every trainable parameter
@@ -43,25 +46,32 @@ def select_params(
     if isinstance(patterns, str): patterns = [patterns]
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if patterns is None: return dict(named)
-    if not patterns: raise ValueError("`patterns` is empty: pass None for all parameters or some glob patterns")
+    if not patterns:
+        raise ValueError("`patterns` is empty: pass None for all parameters or some glob patterns")
     out = {n: p for n, p in named if any(fnmatch.fnmatchcase(n, pat) for pat in patterns)}
     if not out:
-        raise ValueError(f"no trainable parameter name matches {list(patterns)}; available names: {[n for n, _ in named]}")
+        raise ValueError(f"no trainable parameter name matches {list(patterns)}; available names: "
+                         f"{[n for n, _ in named]}")
     return out
 
 # %% ../nbs/30_updates.ipynb #895f1b00
 @dataclass(frozen=True)
 class Slot:
     "One tensor inside a flat vector."
-    name:str; shape:tuple; offset:int
+    name:str
+    shape:tuple
+    offset:int
     @property
     def numel(self): return math.prod(self.shape)
     @property
     def end(self): return self.offset + self.numel
 
+# %% ../nbs/30_updates.ipynb #9865167d
 class Layout:
     "Where each named tensor lives in a flat parameter-space vector."
-    def __init__(self, slots): self.slots = list(slots); self.by_name = {s.name: s for s in self.slots}
+    def __init__(self, slots):
+        self.slots = list(slots)
+        self.by_name = {s.name: s for s in self.slots}
     @classmethod
     def from_named(cls, named:dict):
         "Layout of the tensors in `named` (name -> tensor or shape), in order."
@@ -69,36 +79,63 @@ class Layout:
         for n, t in named.items():
             shape = tuple(t.shape) if hasattr(t, 'shape') else tuple(t)
             if any(not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
-                raise ValueError(f"tensor {n!r} has shape {shape}: every dimension must be an int >= 0")
-            slots.append(Slot(n, shape, off)); off += math.prod(shape)
+                raise ValueError(f"tensor {n!r} has shape {shape}: every "
+                                 "dimension must be an int >= 0")
+            slots.append(Slot(n, shape, off))
+            off += math.prod(shape)
         return cls(slots)
     @property
     def numel(self): return self.slots[-1].end if self.slots else 0
     @property
     def names(self): return [s.name for s in self.slots]
-    def __len__(self): return len(self.slots)
     def __eq__(self, o): return isinstance(o, Layout) and self.slots == o.slots
-    def __repr__(self): return f"Layout({len(self)} tensors, {self.numel} entries)"
-    def to_df(self)->pd.DataFrame:
-        "One row per tensor: name, shape, offset, numel."
-        return pd.DataFrame([dict(name=s.name, shape=str(s.shape), offset=s.offset, numel=s.numel) for s in self.slots])
-    def to_json(self): return json.dumps([[s.name, list(s.shape), s.offset] for s in self.slots])
     @classmethod
     def from_json(cls, s): return cls([Slot(n, tuple(sh), o) for n, sh, o in json.loads(s)])
-    def split(self, flat:Tensor)->dict:
-        "Views of `flat` (..., numel) as name -> (..., *shape) tensors."
-        if flat.shape[-1] != self.numel: raise ValueError(f"vector has {flat.shape[-1]} entries but the layout has {self.numel}")
-        return {s.name: flat[..., s.offset:s.end].reshape(*flat.shape[:-1], *s.shape) for s in self.slots}
-    def flatten(self, tensors:dict, batch_shape=())->Tensor:
-        "Concatenate `tensors` (name -> tensor with `batch_shape` leading dims) into flat vectors."
-        missing = [n for n in self.names if n not in tensors]
-        if missing: raise KeyError(f"tensors missing for layout names {missing}")
-        return torch.cat([tensors[s.name].reshape(*batch_shape, s.numel) for s in self.slots], -1)
-    def locate(self, index:int)->tuple:
-        "(tensor name, index inside it) of flat entry `index`."
-        for s in self.slots:
-            if s.offset <= index < s.end: return s.name, tuple(int(i) for i in np.unravel_index(index - s.offset, s.shape))
-        raise IndexError(f"index {index} outside the layout's {self.numel} entries")
+
+# %% ../nbs/30_updates.ipynb #9a236518
+@patch
+def __len__(self:Layout): return len(self.slots)
+
+# %% ../nbs/30_updates.ipynb #7968a745
+@patch
+def __repr__(self:Layout): return f"Layout({len(self)} tensors, {self.numel} entries)"
+
+# %% ../nbs/30_updates.ipynb #025ff4c3
+@patch
+def to_df(self:Layout)->pd.DataFrame:
+    "One row per tensor: name, shape, offset, numel."
+    return pd.DataFrame([dict(name=s.name, shape=str(s.shape), offset=s.offset,
+                              numel=s.numel) for s in self.slots])
+
+# %% ../nbs/30_updates.ipynb #ec34e3da
+@patch
+def to_json(self:Layout): return json.dumps([[s.name, list(s.shape), s.offset] for s in self.slots])
+
+# %% ../nbs/30_updates.ipynb #e4e54fb3
+@patch
+def split(self:Layout, flat:Tensor)->dict:
+    "Views of `flat` (..., numel) as name -> (..., *shape) tensors."
+    if flat.shape[-1] != self.numel:
+        raise ValueError(f"vector has {flat.shape[-1]} entries but the layout has {self.numel}")
+    return {s.name: flat[..., s.offset:s.end].reshape(*flat.shape[:-1], *s.shape)
+            for s in self.slots}
+
+# %% ../nbs/30_updates.ipynb #2002b540
+@patch
+def flatten(self:Layout, tensors:dict, batch_shape=())->Tensor:
+    "Concatenate `tensors` (name -> tensor with `batch_shape` leading dims) into flat vectors."
+    missing = [n for n in self.names if n not in tensors]
+    if missing: raise KeyError(f"tensors missing for layout names {missing}")
+    return torch.cat([tensors[s.name].reshape(*batch_shape, s.numel) for s in self.slots], -1)
+
+# %% ../nbs/30_updates.ipynb #5ecfc0be
+@patch
+def locate(self:Layout, index:int)->tuple:
+    "(tensor name, index inside it) of flat entry `index`."
+    for s in self.slots:
+        if s.offset <= index < s.end:
+            return s.name, tuple(int(i) for i in np.unravel_index(index - s.offset, s.shape))
+    raise IndexError(f"index {index} outside the layout's {self.numel} entries")
 
 # %% ../nbs/30_updates.ipynb #e71a9429
 def neuron_norms(
@@ -111,67 +148,50 @@ def neuron_norms(
     for n, t in lay.split(vec).items():
         t2 = t.reshape(t.shape[0], -1) if t.ndim > 1 else t.reshape(-1, 1)
         for i, v in enumerate(t2.norm(dim=1).tolist()): rows.append((n, i, v, v * v / tot))
-    df = pd.DataFrame(rows, columns=['tensor', 'neuron', 'norm', 'share']).sort_values('norm', ascending=False, kind='stable')
+    df = pd.DataFrame(rows, columns=['tensor', 'neuron', 'norm', 'share'])
+    df = df.sort_values('norm', ascending=False, kind='stable')
     return (df.head(top) if top else df).reset_index(drop=True)
 
 # %% ../nbs/30_updates.ipynb #e491c881
 def _fgram(U1, V1, U2, V2):
     "⟨U1 V1ᵀ, U2 V2ᵀ⟩ for every pair of the two batches, from s×s Gram products: (B1, B2)."
-    return (torch.einsum('ams,bmt->abst', U1, U2) * torch.einsum('ans,bnt->abst', V1, V2)).sum((-1, -2))
+    return (torch.einsum('ams,bmt->abst', U1, U2)
+            * torch.einsum('ans,bnt->abst', V1, V2)).sum((-1, -2))
 
+# %% ../nbs/30_updates.ipynb #667dc624
 @dataclass
 class FactoredUpdate:
-    "A batch of B updates: tensor `name` of update b is `U[b] @ V[b].T` (names in `factors`) or `dense[name][b]`."
+    """A batch of B updates: tensor `name` of update b is `U[b] @ V[b].T` (names in `factors`) or
+    `dense[name][b]`."""
     factors:dict = field(default_factory=dict)  # name -> (U (B, m, s), V (B, n, s))
     dense:dict = field(default_factory=dict)    # name -> (B, *shape)
     def __post_init__(self):
         if not self.factors and not self.dense:
-            raise ValueError("FactoredUpdate got no tensors: pass factors={name: (U, V)} and/or dense={name: tensor}")
-        sizes = {u.shape[0] for u, v in self.factors.values()} | {d.shape[0] for d in self.dense.values()}
-        if len(sizes) != 1: raise ValueError(f"all tensors need the same batch size B, got {sorted(sizes)}")
+            raise ValueError("FactoredUpdate got no tensors: pass factors={name: (U, V)} and/or "
+                             "dense={name: tensor}")
+        sizes = {u.shape[0] for u, v in self.factors.values()} | {d.shape[0]
+                                                                  for d in self.dense.values()}
+        if len(sizes) != 1:
+            raise ValueError(f"all tensors need the same batch size B, got {sorted(sizes)}")
         for n, (u, v) in self.factors.items():
             if u.ndim != 3 or v.ndim != 3 or u.shape[0] != v.shape[0] or u.shape[2] != v.shape[2]:
-                raise ValueError(f"factors of {n!r} must be U (B, m, s) and V (B, n, s), got {tuple(u.shape)} and {tuple(v.shape)}")
-    def __len__(self): return next(iter(self.factors.values()))[0].shape[0] if self.factors else next(iter(self.dense.values())).shape[0]
+                raise ValueError(f"factors of {n!r} must be U (B, m, s) and V (B, n, s), got "
+                                 f"{tuple(u.shape)} and {tuple(v.shape)}")
     @property
     def names(self): return list(self.factors) + list(self.dense)
     @property
     def shapes(self)->dict:
         "name -> shape of one update's tensor."
-        return {**{n: (u.shape[1], v.shape[1]) for n, (u, v) in self.factors.items()}, **{n: tuple(d.shape[1:]) for n, d in self.dense.items()}}
+        return {**{n: (u.shape[1], v.shape[1]) for n, (u, v) in self.factors.items()},
+                **{n: tuple(d.shape[1:]) for n, d in self.dense.items()}}
     @property
     def nbytes(self): return sum(t.nelement() * t.element_size() for t in self.tensors())
-    def tensors(self): return [t for uv in self.factors.values() for t in uv] + list(self.dense.values())
-    def __getitem__(self, i):
-        "Sub-batch (int and slice give views; index tensor or list give copies)."
-        if isinstance(i, int): i = slice(i, i + 1 if i != -1 else None)
-        return FactoredUpdate._fast({n: (u[i], v[i]) for n, (u, v) in self.factors.items()}, {n: d[i] for n, d in self.dense.items()})
     @classmethod
     def _fast(cls, factors, dense):
         "Construct without re-validating (for slices of a valid batch)."
-        o = cls.__new__(cls); o.factors, o.dense = factors, dense; return o
-    def map(self, f):
-        "Apply `f` to every tensor (e.g. dtype or device moves)."
-        return FactoredUpdate._fast({n: (f(u), f(v)) for n, (u, v) in self.factors.items()}, {n: f(d) for n, d in self.dense.items()})
-    def scale(self, c):
-        "Multiply update b by `c[b]` (or all by a float)."
-        t0 = self.tensors()[0]
-        c = torch.as_tensor(c, dtype=t0.dtype, device=t0.device).expand(len(self))
-        return FactoredUpdate({n: (u * c[:, None, None], v) for n, (u, v) in self.factors.items()},
-                              {n: d * c.view(-1, *[1] * (d.ndim - 1)) for n, d in self.dense.items()})
-    def sq_norms(self)->Tensor:
-        "‖update_b‖² for each b, from the factors: (B,)."
-        out = sum((torch.einsum('bms,bmt->bst', u, u) * torch.einsum('bns,bnt->bst', v, v)).sum((-1, -2)) for u, v in self.factors.values())
-        return out + sum(d.flatten(1).pow(2).sum(1) for d in self.dense.values())
-    def gram(self, other:FactoredUpdate|None=None)->Tensor:
-        "Inner products ⟨update_a, other_b⟩ for all pairs: (B, B_other)."
-        o = self if other is None else other
-        out = sum(_fgram(u, v, *o.factors[n]) for n, (u, v) in self.factors.items())
-        return out + sum(d.flatten(1) @ o.dense[n].flatten(1).T for n, d in self.dense.items())
-    def to_flat(self, lay:Layout)->Tensor:
-        "Materialize as dense flat vectors (B, lay.numel) in `lay`'s order (checks and small models only)."
-        ts = {n: u @ v.transpose(1, 2) for n, (u, v) in self.factors.items()} | self.dense
-        return lay.flatten(ts, batch_shape=(len(self),))
+        o = cls.__new__(cls)
+        o.factors, o.dense = factors, dense
+        return o
     @classmethod
     def from_flat(cls, flat:Tensor, lay:Layout):
         "Dense flat vectors (B, numel) as an all-dense FactoredUpdate."
@@ -184,24 +204,91 @@ class FactoredUpdate:
         for n in f0.factors:
             s = max(u.factors[n][0].shape[2] for u in ups)
             pad = lambda t: F.pad(t, (0, s - t.shape[2]))
-            fac[n] = (torch.cat([pad(u.factors[n][0]) for u in ups]), torch.cat([pad(u.factors[n][1]) for u in ups]))
+            fac[n] = (torch.cat([pad(u.factors[n][0]) for u in ups]),
+                      torch.cat([pad(u.factors[n][1]) for u in ups]))
         return cls(fac, {n: torch.cat([u.dense[n] for u in ups]) for n in f0.dense})
-    def layout(self)->Layout:
-        "Layout of the materialized update (factored tensors first, then dense), in this object's order."
-        return Layout.from_named(self.shapes)
+
+# %% ../nbs/30_updates.ipynb #21f7e145
+@patch
+def __len__(self:FactoredUpdate):
+    if self.factors: return next(iter(self.factors.values()))[0].shape[0]
+    return next(iter(self.dense.values())).shape[0]
+
+# %% ../nbs/30_updates.ipynb #e9a1e9ae
+@patch
+def tensors(self:FactoredUpdate):
+    return [t for uv in self.factors.values() for t in uv] + list(self.dense.values())
+
+# %% ../nbs/30_updates.ipynb #36a43307
+@patch
+def __getitem__(self:FactoredUpdate, i):
+    "Sub-batch (int and slice give views; index tensor or list give copies)."
+    if isinstance(i, int): i = slice(i, i + 1 if i != -1 else None)
+    return FactoredUpdate._fast({n: (u[i], v[i]) for n, (u, v) in self.factors.items()},
+                                {n: d[i] for n, d in self.dense.items()})
+
+# %% ../nbs/30_updates.ipynb #4b1fd0a4
+@patch
+def map(self:FactoredUpdate, f):
+    "Apply `f` to every tensor (e.g. dtype or device moves)."
+    return FactoredUpdate._fast({n: (f(u), f(v)) for n, (u, v) in self.factors.items()},
+                                {n: f(d) for n, d in self.dense.items()})
+
+# %% ../nbs/30_updates.ipynb #22a0476d
+@patch
+def scale(self:FactoredUpdate, c):
+    "Multiply update b by `c[b]` (or all by a float)."
+    t0 = self.tensors()[0]
+    c = torch.as_tensor(c, dtype=t0.dtype, device=t0.device).expand(len(self))
+    return FactoredUpdate({n: (u * c[:, None, None], v) for n, (u, v) in self.factors.items()},
+                          {n: d * c.view(-1, *[1] * (d.ndim - 1))
+                           for n, d in self.dense.items()})
+
+# %% ../nbs/30_updates.ipynb #39854fdc
+@patch
+def sq_norms(self:FactoredUpdate)->Tensor:
+    "‖update_b‖² for each b, from the factors: (B,)."
+    out = sum((torch.einsum('bms,bmt->bst', u, u)
+               * torch.einsum('bns,bnt->bst', v, v)).sum((-1, -2))
+               for u, v in self.factors.values())
+    return out + sum(d.flatten(1).pow(2).sum(1) for d in self.dense.values())
+
+# %% ../nbs/30_updates.ipynb #6baf620d
+@patch
+def gram(self:FactoredUpdate, other:FactoredUpdate|None=None)->Tensor:
+    "Inner products ⟨update_a, other_b⟩ for all pairs: (B, B_other)."
+    o = self if other is None else other
+    out = sum(_fgram(u, v, *o.factors[n]) for n, (u, v) in self.factors.items())
+    return out + sum(d.flatten(1) @ o.dense[n].flatten(1).T for n, d in self.dense.items())
+
+# %% ../nbs/30_updates.ipynb #49f25cce
+@patch
+def to_flat(self:FactoredUpdate, lay:Layout)->Tensor:
+    """Materialize as dense flat vectors (B, lay.numel) in `lay`'s order (checks and small
+    models only)."""
+    ts = {n: u @ v.transpose(1, 2) for n, (u, v) in self.factors.items()} | self.dense
+    return lay.flatten(ts, batch_shape=(len(self),))
+
+# %% ../nbs/30_updates.ipynb #7b8382b8
+@patch
+def layout(self:FactoredUpdate)->Layout:
+    """Layout of the materialized update (factored tensors first, then dense), in this object's
+    order."""
+    return Layout.from_named(self.shapes)
 
 # %% ../nbs/30_updates.ipynb #e36f585d
 def truncate(
-    x,                     # dense (..., m, n) matrices, or factors (U (..., m, s), V (..., n, s)) of U Vᵀ
+    x,                     # dense (..., m, n) matrices, or factors (U (..., m, s), V (..., n, s))
     rank:int|None=None,    # directions to keep (None: all)
-    balanced:bool=False,   # √S into both factors, each pair's sign fixed (A's largest entry > 0); else S into A
-    rtol:float|None=None,  # also drop singular values <= rtol × the largest (None: keep every direction)
-    pad:float|None=None,   # fewer directions than `rank`: pad to `rank` with CPU-seeded noise of this scale
-    dtype=None,            # compute in this dtype and cast back (e.g. torch.float64); None: the input's
+    balanced:bool=False,   # √S into both factors, signs fixed (A's top entry > 0); else S into A
+    rtol:float|None=None,  # also drop singular values <= rtol × the largest (None: keep them all)
+    pad:float|None=None,   # fewer directions than `rank`: pad with CPU-seeded noise of this scale
+    dtype=None,            # compute in this dtype, cast back (e.g. torch.float64); None: input's
     energy:bool=False,     # also return the kept share of the squared norm (1 where x is 0)
-)->tuple:                  # (A (..., m, r), B (..., n, r)) with A Bᵀ ≈ x, then the kept share if `energy`
+)->tuple:                  # (A (..., m, r), B (..., n, r)), A Bᵀ ≈ x; the kept share if `energy`
     "Best rank-`rank` factors of dense matrices or of factored ones (truncated SVD)."
-    if rank is not None: _need_int('rank', rank, todo="pass None (all directions) or the rank to keep")
+    if rank is not None:
+        _need_int('rank', rank, todo="pass None (all directions) or the rank to keep")
     fac = isinstance(x, tuple)
     A0 = x[0] if fac else x
     B0 = x[1] if fac else x
@@ -229,17 +316,21 @@ def truncate(
     kept = torch.where(tot > 0, (S[..., :r] ** 2).sum(-1) / tot, torch.ones_like(tot))
     return A, B, (kept.item() if kept.ndim == 0 else kept)
 
+# %% ../nbs/30_updates.ipynb #500a2a51
 def _balanced(L, R, S, r):
     "√S into both factors' first `r` columns, each column pair's sign fixed by A's largest entry."
     sq = S[..., :r].sqrt()
     A, B = L[..., :r] * sq[..., None, :], R[..., :r] * sq[..., None, :]
-    # the SVD fixes each pair (column of A, column of B) only up to a joint sign: make A's largest entry positive
+    # the SVD fixes each pair (column of A, column of B) up to a joint sign: A's largest entry > 0
     sgn = A.gather(-2, A.abs().argmax(-2, keepdim=True)).sign().clamp_min(0) * 2 - 1
     return A * sgn, B * sgn
 
+# %% ../nbs/30_updates.ipynb #2696b9ea
 def _pad_cols(t, n, scale, g):
-    "`t` with `n` more columns of noise of scale `scale`, drawn from the CPU generator `g`, then moved."
-    return torch.cat([t, scale * torch.randn(*t.shape[:-1], n, generator=g, dtype=t.dtype).to(t.device)], -1)
+    """`t` with `n` more columns of noise of scale `scale`, drawn from the CPU generator `g`, then
+    moved."""
+    return torch.cat([t, scale * torch.randn(*t.shape[:-1], n, generator=g,
+                                             dtype=t.dtype).to(t.device)], -1)
 
 # %% ../nbs/30_updates.ipynb #b0f8c88f
 @patch
@@ -259,17 +350,22 @@ def per_sample_grads(
     patterns=None,     # which parameters (globs, see `select_params`)
     chunk:int|None=None, # vmap chunk size, to bound memory
 )->dict:               # name -> gradients (B, *shape)
-    "Per-sample gradients of `objective` for the selected parameters, via `torch.func.vmap(grad(...))`."
-    if chunk is not None: _need_int('chunk', chunk, todo="pass None (one vmap) or a positive chunk size")
+    """Per-sample gradients of `objective` for the selected parameters, via
+    `torch.func.vmap(grad(...))`."""
+    if chunk is not None:
+        _need_int('chunk', chunk, todo="pass None (one vmap) or a positive chunk size")
     sel = select_params(model, patterns)
-    frozen = {n: p.detach() for n, p in model.named_parameters() if n not in sel} | dict(model.named_buffers())
-    def f(ps, *xs): return objective(lambda *a, **k: functional_call(model, {**frozen, **ps}, a, k), *xs)
+    frozen = {n: p.detach() for n, p in model.named_parameters()
+              if n not in sel} | dict(model.named_buffers())
+    def f(ps, *xs):
+        return objective(lambda *a, **k: functional_call(model, {**frozen, **ps}, a, k), *xs)
     ps = {n: p.detach() for n, p in sel.items()}
     return vmap(grad(f), in_dims=(None, *[0] * len(inputs)), chunk_size=chunk)(ps, *inputs)
 
 # %% ../nbs/30_updates.ipynb #2ccfaffe
 class LinearFactorCapture:
-    "Per-episode gradients of `nn.Linear` layers as `FactoredUpdate` factors, from one backward pass."
+    """Per-episode gradients of `nn.Linear` layers as `FactoredUpdate` factors, from one backward
+    pass."""
     def __init__(self,
         model:nn.Module, # the policy
         patterns=None,   # glob(s) over module names; None = every nn.Linear
@@ -278,30 +374,50 @@ class LinearFactorCapture:
         if patterns is not None:
             pats = [patterns] if isinstance(patterns, str) else patterns
             mods = {n: m for n, m in mods.items() if any(fnmatch.fnmatchcase(n, p) for p in pats)}
-            if not mods: raise ValueError(f"no nn.Linear module name matches {list(pats)}; linear modules: {[n for n, m in model.named_modules() if isinstance(m, nn.Linear)]}")
+            if not mods:
+                linear = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+                raise ValueError(f"no nn.Linear module name matches {list(pats)}; linear modules: "
+                                 f"{linear}")
         self.mods, self.acts, self.deltas, self.hooks = mods, {}, {}, []
-    def __enter__(self):
-        for n, m in self.mods.items(): self.hooks.append(m.register_forward_hook(self._fwd(n)))
-        return self
-    def __exit__(self, *a):
-        for h in self.hooks: h.remove()
-        self.hooks = []
-    def _fwd(self, name):
-        def hook(mod, inp, out):
-            self.acts[name] = inp[0].detach()
-            if out.requires_grad: out.register_hook(lambda g: self.deltas.__setitem__(name, g.detach()))
-        return hook
-    def updates(self)->FactoredUpdate:
-        "The captured per-episode updates; weights factored, biases dense (names are parameter names)."
-        fac, den = {}, {}
-        for n, m in self.mods.items():
-            if n not in self.deltas: raise RuntimeError(f"no gradient reached {n!r}: run forward on (B, T, features) inputs and backward first")
-            a, d = self.acts[n], self.deltas[n]
-            if a.ndim == 2: a, d = a[:, None], d[:, None]
-            a, d = a.reshape(a.shape[0], -1, a.shape[-1]), d.reshape(d.shape[0], -1, d.shape[-1])
-            fac[f"{n}.weight" if n else "weight"] = (d.transpose(1, 2).contiguous(), a.transpose(1, 2).contiguous())
-            if m.bias is not None: den[f"{n}.bias" if n else "bias"] = d.sum(1)
-        return FactoredUpdate(fac, den)
+
+# %% ../nbs/30_updates.ipynb #be731544
+@patch
+def __enter__(self:LinearFactorCapture):
+    for n, m in self.mods.items(): self.hooks.append(m.register_forward_hook(self._fwd(n)))
+    return self
+
+# %% ../nbs/30_updates.ipynb #59931c54
+@patch
+def __exit__(self:LinearFactorCapture, *a):
+    for h in self.hooks: h.remove()
+    self.hooks = []
+
+# %% ../nbs/30_updates.ipynb #fa2c9302
+@patch
+def _fwd(self:LinearFactorCapture, name):
+    def hook(mod, inp, out):
+        self.acts[name] = inp[0].detach()
+        if out.requires_grad:
+            out.register_hook(lambda g: self.deltas.__setitem__(name, g.detach()))
+    return hook
+
+# %% ../nbs/30_updates.ipynb #c21f30c2
+@patch
+def updates(self:LinearFactorCapture)->FactoredUpdate:
+    """The captured per-episode updates; weights factored, biases dense (names are parameter
+    names)."""
+    fac, den = {}, {}
+    for n, m in self.mods.items():
+        if n not in self.deltas:
+            raise RuntimeError(f"no gradient reached {n!r}: run forward on (B, T, features) "
+                               "inputs and backward first")
+        a, d = self.acts[n], self.deltas[n]
+        if a.ndim == 2: a, d = a[:, None], d[:, None]
+        a, d = a.reshape(a.shape[0], -1, a.shape[-1]), d.reshape(d.shape[0], -1, d.shape[-1])
+        fac[f"{n}.weight" if n else "weight"] = (d.transpose(1, 2).contiguous(),
+                                                 a.transpose(1, 2).contiguous())
+        if m.bias is not None: den[f"{n}.bias" if n else "bias"] = d.sum(1)
+    return FactoredUpdate(fac, den)
 
 # %% ../nbs/30_updates.ipynb #a66aa1d6
 def check_finite(x, step, what="update"):
@@ -309,15 +425,18 @@ def check_finite(x, step, what="update"):
     ts = x.tensors() if isinstance(x, FactoredUpdate) else [x]
     for t in ts:
         if not torch.isfinite(t).all():
-            raise ValueError(f"{what} at step {step} has {int((~torch.isfinite(t)).sum())} NaN/inf entries; refusing it (lower the learning rate or clip gradients)")
+            raise ValueError(f"{what} at step {step} has {int((~torch.isfinite(t)).sum())} "
+                             "NaN/inf entries; refusing it (lower the learning "
+                             "rate or clip gradients)")
 
+# %% ../nbs/30_updates.ipynb #9f85fa74
 class StepCapture:
     "Record Δθ = θ_after − θ_before of selected parameters at every `optimizer.step()`."
     def __init__(self,
         model:nn.Module,                 # the policy
         optimizer:torch.optim.Optimizer, # its optimizer (any torch.optim optimizer)
         patterns=None,                   # parameter globs, see `select_params`
-        buffer=None,                     # an `UpdateBuffer` (or anything with `.add(update, step)`) to fill
+        buffer=None,                     # an `UpdateBuffer` (or any `.add(update, step)`) to fill
         callback=None,                   # called as callback(delta, step) after each step;
                                          # `self.before` holds θ_before (flat) meanwhile
         keep=False,                      # also keep every Δθ in `self.deltas` (small models only)
@@ -326,32 +445,52 @@ class StepCapture:
         owned = {id(p) for g in optimizer.param_groups for p in g['params']}
         missing = [nm for nm, p in self.params.items() if id(p) not in owned]
         if missing:
-            raise ValueError(f"the optimizer does not update {len(missing)} selected parameter(s) of the model, e.g. "
-                             f"{missing[:3]}: pass the optimizer built on this model's parameters, or patterns "
+            raise ValueError(f"the optimizer does not update {len(missing)} selected "
+                             "parameter(s) of the model, e.g. "
+                             f"{missing[:3]}: pass the optimizer built on this model's "
+                             "parameters, or patterns "
                              "that select only parameters it updates")
         self.layout = Layout.from_named(self.params)
-        self.buffer, self.callback, self.keep, self.deltas, self.step = buffer, callback, keep, [], 0
-        self.theta0 = self.flat(); self.before = None
-        self.hooks = [optimizer.register_step_pre_hook(self._pre), optimizer.register_step_post_hook(self._post)]
-    @torch.no_grad()
-    def flat(self)->Tensor:
-        "Current selected parameters as one fp32 flat vector."
-        return torch.cat([p.detach().reshape(-1).float() for p in self.params.values()])
-    def _pre(self, opt, args, kw): self.before = self.flat()
-    def _post(self, opt, args, kw):
-        delta = self.flat() - self.before
-        check_finite(delta, self.step, "optimizer-step update")
-        if self.buffer is not None: self.buffer.add(delta, step=self.step)
-        if self.callback is not None: self.callback(delta, self.step)
-        if self.keep: self.deltas.append(delta)
-        self.step += 1
-    def cumulative(self)->Tensor:
-        "θ_now − θ₀ over the selected parameters."
-        return self.flat() - self.theta0
-    def remove(self):
-        "Detach from the optimizer."
-        for h in self.hooks: h.remove()
-        self.hooks = []
+        self.buffer, self.callback, self.keep = buffer, callback, keep
+        self.deltas, self.step = [], 0
+        self.theta0 = self.flat()
+        self.before = None
+        self.hooks = [optimizer.register_step_pre_hook(self._pre),
+                      optimizer.register_step_post_hook(self._post)]
+
+# %% ../nbs/30_updates.ipynb #b4aba4ec
+@patch
+@torch.no_grad()
+def flat(self:StepCapture)->Tensor:
+    "Current selected parameters as one fp32 flat vector."
+    return torch.cat([p.detach().reshape(-1).float() for p in self.params.values()])
+
+# %% ../nbs/30_updates.ipynb #6be5479b
+@patch
+def _pre(self:StepCapture, opt, args, kw): self.before = self.flat()
+
+# %% ../nbs/30_updates.ipynb #07479134
+@patch
+def _post(self:StepCapture, opt, args, kw):
+    delta = self.flat() - self.before
+    check_finite(delta, self.step, "optimizer-step update")
+    if self.buffer is not None: self.buffer.add(delta, step=self.step)
+    if self.callback is not None: self.callback(delta, self.step)
+    if self.keep: self.deltas.append(delta)
+    self.step += 1
+
+# %% ../nbs/30_updates.ipynb #06bbc000
+@patch
+def cumulative(self:StepCapture)->Tensor:
+    "θ_now − θ₀ over the selected parameters."
+    return self.flat() - self.theta0
+
+# %% ../nbs/30_updates.ipynb #e2deb38d
+@patch
+def remove(self:StepCapture):
+    "Detach from the optimizer."
+    for h in self.hooks: h.remove()
+    self.hooks = []
 
 # %% ../nbs/30_updates.ipynb #c18f5a21
 def sparsity_stats(
@@ -369,43 +508,55 @@ def sparsity_stats(
     return pd.DataFrame(rows)
 
 # %% ../nbs/30_updates.ipynb #55860354
-def _nbytes(u): return u.nbytes if isinstance(u, FactoredUpdate) else u.nelement() * u.element_size()
+def _nbytes(u):
+    return u.nbytes if isinstance(u, FactoredUpdate) else u.nelement() * u.element_size()
 
+# %% ../nbs/30_updates.ipynb #280a5f78
 def _write_chunk(path, n_done, pending):
     "Write `pending` as the next chunk under `path`, atomically (`atomic_path`); empty `pending`."
     if not pending: return
     ups, steps, labels = zip(*pending)
     i = max([int(p.name[6:-12]) for p in path.glob('chunk_*.safetensors')], default=-1) + 1
-    # the updates were queued on CPU (DiskStore.add); steps and labels join them in the file. A write that
-    # fails leaves no chunk_ file (the temporary one is removed) and the updates stay queued
+    # the updates were queued on CPU (DiskStore.add); steps and labels join them in the file.
+    # A write that fails leaves no chunk_ file (its temporary is removed); the updates stay queued
     with atomic_path(path / f'chunk_{i:06d}.safetensors') as tmp:
-        tensors = dict(updates=torch.stack(ups), steps=torch.tensor(steps), labels=torch.tensor(labels))
+        tensors = dict(updates=torch.stack(ups), steps=torch.tensor(steps),
+                       labels=torch.tensor(labels))
         save_file(tensors, str(tmp))
     n_done[0] += 1
     pending.clear()
 
+# %% ../nbs/30_updates.ipynb #dfce5395
 def _flush_at_exit(path, n_done, pending):
-    "Finalizer: write what is still queued when a store is garbage-collected or the interpreter exits."
+    """Finalizer: write what is still queued when a store is garbage-collected or the interpreter
+    exits."""
     try: _write_chunk(path, n_done, pending)
-    except Exception as e: warnings.warn(f"DiskStore at {path} could not write {len(pending)} queued updates: {e}")
+    except Exception as e:
+        warnings.warn(f"DiskStore at {path} could not write {len(pending)} queued updates: {e}")
 
+# %% ../nbs/30_updates.ipynb #4594a7d2
 class DiskStore:
-    """Append-only on-disk store of flat updates in safetensors chunks, capped at `cap_bytes` (counting what is already
-    on disk). Chunks are written atomically; queued updates are written on `flush`, `close`, leaving a `with` block,
-    garbage collection and interpreter exit."""
+    """Append-only on-disk store of flat updates in safetensors chunks, capped at `cap_bytes`
+    (counting what is already on disk). Chunks are written atomically; queued updates are written on
+    `flush`, `close`, leaving a `with` block, garbage collection and interpreter exit."""
     def __init__(self, path, cap_bytes:int, chunk:int=256):
-        self.cap = _need_int('cap_bytes', cap_bytes, todo="pass the most bytes the store may hold on disk")
+        self.cap = _need_int('cap_bytes', cap_bytes, todo="pass the most bytes the "
+                                                          "store may hold on disk")
         self.chunk = _need_int('chunk', chunk, todo="pass how many updates to write per file")
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        for t in self.path.glob('.chunk_*.tmp*'): t.unlink()  # left by a crash mid-write: never valid
+        for t in self.path.glob('.chunk_*.tmp*'):
+            t.unlink()  # left by a crash mid-write: never valid
         self.width, on_disk, n = None, 0, 0
         for p in sorted(self.path.glob('chunk_*.safetensors')):
             try:
                 with safe_open(str(p), 'pt') as f: shape = f.get_slice('updates').get_shape()
             except Exception as e:
-                raise ValueError(f"{p} is not a readable DiskStore chunk ({e}): move it out of {self.path}") from e
-            on_disk += shape[0] * shape[1] * 4; n += 1; self.width = shape[1]
+                raise ValueError(f"{p} is not a readable DiskStore chunk ({e}): move "
+                                 f"it out of {self.path}") from e
+            on_disk += shape[0] * shape[1] * 4
+            n += 1
+            self.width = shape[1]
         self._done, self._pending = [n], []
         self.nbytes, self.dropped, self.count = on_disk, 0, 0
         self._fin = weakref.finalize(self, _flush_at_exit, self.path, self._done, self._pending)
@@ -413,98 +564,155 @@ class DiskStore:
     def pending(self): return self._pending
     @property
     def n_chunks(self): return self._done[0]
-    def __enter__(self): return self
-    def __exit__(self, *a): self.close()
-    def add(self, update:Tensor, step:int, label=-1):
-        "Queue one flat update for writing; drop it (and warn once) when the cap is reached."
-        if not isinstance(update, Tensor):
-            raise TypeError(f"DiskStore stores flat Tensor updates, got {type(update).__name__}: "
-                            "materialize it with .to_flat(layout) or keep it in an UpdateBuffer without a store")
-        _need_data('update', update.reshape(1, -1), todo=f"refusing it at step {step}")
-        w = update.numel()
-        if self.width is not None and w != self.width:
-            raise ValueError(f"update at step {step} has {w} entries but this store holds updates of {self.width}: "
-                             "use one store per parameter layout")
-        nb = _nbytes(update)
-        if self.nbytes + nb > self.cap:
-            if not self.dropped: warnings.warn(f"DiskStore cap of {self.cap} bytes reached at step {step}; later updates are dropped")
-            self.dropped += 1; return
-        self.width = w
-        flat = update.detach().reshape(-1).float().cpu()  # queued on CPU: it is going to disk
-        self._pending.append((flat, step, label))
-        self.nbytes += nb
-        self.count += 1
-        if len(self._pending) >= self.chunk: self.flush()
-    def flush(self):
-        "Write queued updates as one chunk (atomically)."
-        _write_chunk(self.path, self._done, self._pending)
-    def close(self):
-        "Write what is queued; the store stays readable."
-        self.flush()
-    def load(self)->tuple:
-        "(updates (N, P), steps (N,), labels (N,)) of everything stored, in order."
-        self.flush()
-        parts = [load_file(str(p)) for p in sorted(self.path.glob('chunk_*.safetensors'))]
-        if not parts: raise ValueError(f"nothing stored under {self.path}")
-        return tuple(torch.cat([p[k] for p in parts]) for k in ('updates', 'steps', 'labels'))
 
+# %% ../nbs/30_updates.ipynb #49466aa9
+@patch
+def __enter__(self:DiskStore): return self
+
+# %% ../nbs/30_updates.ipynb #e1e86bbc
+@patch
+def __exit__(self:DiskStore, *a): self.close()
+
+# %% ../nbs/30_updates.ipynb #4720c831
+@patch
+def add(self:DiskStore, update:Tensor, step:int, label=-1):
+    "Queue one flat update for writing; drop it (and warn once) when the cap is reached."
+    if not isinstance(update, Tensor):
+        raise TypeError(f"DiskStore stores flat Tensor updates, got {type(update).__name__}: "
+                        "materialize it with .to_flat(layout) or keep it in an "
+                        "UpdateBuffer without a store")
+    _need_data('update', update.reshape(1, -1), todo=f"refusing it at step {step}")
+    w = update.numel()
+    if self.width is not None and w != self.width:
+        raise ValueError(f"update at step {step} has {w} entries but this store holds "
+                         f"updates of {self.width}: "
+                         "use one store per parameter layout")
+    nb = _nbytes(update)
+    if self.nbytes + nb > self.cap:
+        if not self.dropped:
+            warnings.warn(f"DiskStore cap of {self.cap} bytes reached at step {step}; "
+                          "later updates are dropped")
+        self.dropped += 1
+        return
+    self.width = w
+    flat = update.detach().reshape(-1).float().cpu()  # queued on CPU: it is going to disk
+    self._pending.append((flat, step, label))
+    self.nbytes += nb
+    self.count += 1
+    if len(self._pending) >= self.chunk: self.flush()
+
+# %% ../nbs/30_updates.ipynb #96fd3198
+@patch
+def flush(self:DiskStore):
+    "Write queued updates as one chunk (atomically)."
+    _write_chunk(self.path, self._done, self._pending)
+
+# %% ../nbs/30_updates.ipynb #5b457427
+@patch
+def close(self:DiskStore):
+    "Write what is queued; the store stays readable."
+    self.flush()
+
+# %% ../nbs/30_updates.ipynb #21b4fb43
+@patch
+def load(self:DiskStore)->tuple:
+    "(updates (N, P), steps (N,), labels (N,)) of everything stored, in order."
+    self.flush()
+    parts = [load_file(str(p)) for p in sorted(self.path.glob('chunk_*.safetensors'))]
+    if not parts: raise ValueError(f"nothing stored under {self.path}")
+    return tuple(torch.cat([p[k] for p in parts]) for k in ('updates', 'steps', 'labels'))
+
+# %% ../nbs/30_updates.ipynb #09136f66
 class UpdateBuffer:
-    "Buffer of updates that never holds more than `budget_bytes`: the most recent ones, or a uniform sample of all."
+    """Buffer of updates that never holds more than `budget_bytes`: the most recent ones, or a
+    uniform sample of all."""
     def __init__(self,
         budget_bytes:int,     # hard cap on the bytes held
         store:DiskStore|None=None, # optional on-disk copy of every update (flat updates only)
         dtype=torch.float32,  # storage dtype
-        policy:str='fifo',    # 'fifo': keep the most recent; 'reservoir': keep a uniform sample of everything seen
+        policy:str='fifo',    # 'fifo': keep the most recent; 'reservoir': a uniform sample of all
         seed:int=0,           # randomness of the reservoir policy
     ):
         _need_int('budget_bytes', budget_bytes, todo="pass the most bytes the buffer may hold")
-        if policy not in ('fifo', 'reservoir'): raise ValueError(f"policy must be 'fifo' or 'reservoir', got {policy!r}")
+        if policy not in ('fifo', 'reservoir'):
+            raise ValueError(f"policy must be 'fifo' or 'reservoir', got {policy!r}")
         self.budget, self.store, self.dtype, self.policy = int(budget_bytes), store, dtype, policy
         self.items, self.nbytes, self.seen, self.rng = deque(), 0, 0, np.random.default_rng(seed)
-    def __len__(self): return len(self.items)
-    def _copy(self, u):
-        cp = lambda t: t.detach().to(self.dtype, copy=True)
-        return u.map(cp) if isinstance(u, FactoredUpdate) else cp(u.reshape(-1))
-    def add(self, update, step:int, label:int=-1, checked:bool=False):
-        "Add one update (flat Tensor, or FactoredUpdate: one episode, or a whole batch kept as one item), evicting as the policy says."
-        if not checked: check_finite(update, step)
-        u = self._copy(update); nb = _nbytes(u)
-        if nb > self.budget:
-            raise ValueError(f"one update needs {nb} bytes but the buffer budget is {self.budget}: raise budget_bytes or select fewer parameters")
-        if self.store is not None: self.store.add(u, step, label)
-        self.seen += 1
-        if self.policy == 'reservoir' and self.nbytes + nb > self.budget:
-            j = int(self.rng.integers(self.seen))  # keep the new update with probability len/seen (Algorithm R)
-            if j >= len(self.items): return
-            self.nbytes -= _nbytes(self.items[j][0]); self.items[j] = (u, step, label); self.nbytes += nb
-            while self.nbytes > self.budget:
-                i = int(self.rng.integers(len(self.items)))
-                if i == j: continue
-                self.nbytes -= _nbytes(self.items[i][0]); del self.items[i]; j -= i < j
-            return
-        while self.nbytes + nb > self.budget: self.nbytes -= _nbytes(self.items.popleft()[0])
-        self.items.append((u, step, label)); self.nbytes += nb
-    def add_batch(self, updates, step:int, labels=None):
-        "Add every update of a batch (B, P) Tensor or FactoredUpdate, checking finiteness once."
-        check_finite(updates, step)
-        if labels is not None and len(labels) != len(updates):
-            raise ValueError(f"labels has {len(labels)} entries for a batch of {len(updates)} updates: pass one label per update")
-        for i in range(len(updates)):
-            self.add(updates[i] if isinstance(updates, FactoredUpdate) else updates[i], step, -1 if labels is None else int(labels[i]), checked=True)
-    def _stack(self, its):
-        us = [u for u, _, _ in its]
-        X = FactoredUpdate.cat(us) if isinstance(us[0], FactoredUpdate) else torch.stack(us)
-        dev = X.tensors()[0].device if isinstance(X, FactoredUpdate) else X.device
-        steps = torch.tensor([s for _, s, _ in its], device=dev)
-        return X, steps, torch.tensor([l for _, _, l in its], device=dev)
-    def all(self)->tuple:
-        "(updates, steps, labels) currently held, in buffer order."
-        if not self.items: raise ValueError("the buffer is empty")
-        return self._stack(list(self.items))
-    def sample(self, n:int, generator=None)->tuple:
-        "(updates, steps, labels) of `n` held updates drawn uniformly with replacement."
-        if not self.items: raise ValueError("the buffer is empty")
-        _need_int('n', n, todo="pass how many updates to draw")
-        # drawn on CPU (a CPU generator draws the same on every device); only Python ints leave
-        idx = torch.randint(len(self.items), (n,), generator=generator).tolist()
-        return self._stack([self.items[i] for i in idx])
+
+# %% ../nbs/30_updates.ipynb #aa11c94e
+@patch
+def __len__(self:UpdateBuffer): return len(self.items)
+
+# %% ../nbs/30_updates.ipynb #2f03717f
+@patch
+def _copy(self:UpdateBuffer, u):
+    cp = lambda t: t.detach().to(self.dtype, copy=True)
+    return u.map(cp) if isinstance(u, FactoredUpdate) else cp(u.reshape(-1))
+
+# %% ../nbs/30_updates.ipynb #85772910
+@patch
+def add(self:UpdateBuffer, update, step:int, label:int=-1, checked:bool=False):
+    """Add one update (flat Tensor, or FactoredUpdate: one episode, or a whole batch kept as one
+    item), evicting as the policy says."""
+    if not checked: check_finite(update, step)
+    u = self._copy(update)
+    nb = _nbytes(u)
+    if nb > self.budget:
+        raise ValueError(f"one update needs {nb} bytes but the buffer budget is "
+                         f"{self.budget}: raise budget_bytes or select fewer parameters")
+    if self.store is not None: self.store.add(u, step, label)
+    self.seen += 1
+    if self.policy == 'reservoir' and self.nbytes + nb > self.budget:
+        j = int(self.rng.integers(self.seen))  # keep the new one w.p. len/seen (Algorithm R)
+        if j >= len(self.items): return
+        self.nbytes -= _nbytes(self.items[j][0])
+        self.items[j] = (u, step, label)
+        self.nbytes += nb
+        while self.nbytes > self.budget:
+            i = int(self.rng.integers(len(self.items)))
+            if i == j: continue
+            self.nbytes -= _nbytes(self.items[i][0])
+            del self.items[i]
+            j -= i < j
+        return
+    while self.nbytes + nb > self.budget: self.nbytes -= _nbytes(self.items.popleft()[0])
+    self.items.append((u, step, label))
+    self.nbytes += nb
+
+# %% ../nbs/30_updates.ipynb #c78734d5
+@patch
+def add_batch(self:UpdateBuffer, updates, step:int, labels=None):
+    "Add every update of a batch (B, P) Tensor or FactoredUpdate, checking finiteness once."
+    check_finite(updates, step)
+    if labels is not None and len(labels) != len(updates):
+        raise ValueError(f"labels has {len(labels)} entries for a batch of {len(updates)} "
+                         "updates: pass one label per update")
+    for i in range(len(updates)):
+        self.add(updates[i] if isinstance(updates, FactoredUpdate) else updates[i], step, -1
+                 if labels is None else int(labels[i]), checked=True)
+
+# %% ../nbs/30_updates.ipynb #306ff7ee
+@patch
+def _stack(self:UpdateBuffer, its):
+    us = [u for u, _, _ in its]
+    X = FactoredUpdate.cat(us) if isinstance(us[0], FactoredUpdate) else torch.stack(us)
+    dev = X.tensors()[0].device if isinstance(X, FactoredUpdate) else X.device
+    steps = torch.tensor([s for _, s, _ in its], device=dev)
+    return X, steps, torch.tensor([l for _, _, l in its], device=dev)
+
+# %% ../nbs/30_updates.ipynb #c8f785c6
+@patch
+def all(self:UpdateBuffer)->tuple:
+    "(updates, steps, labels) currently held, in buffer order."
+    if not self.items: raise ValueError("the buffer is empty")
+    return self._stack(list(self.items))
+
+# %% ../nbs/30_updates.ipynb #c5138044
+@patch
+def sample(self:UpdateBuffer, n:int, generator=None)->tuple:
+    "(updates, steps, labels) of `n` held updates drawn uniformly with replacement."
+    if not self.items: raise ValueError("the buffer is empty")
+    _need_int('n', n, todo="pass how many updates to draw")
+    # drawn on CPU (a CPU generator draws the same on every device); only Python ints leave
+    idx = torch.randint(len(self.items), (n,), generator=generator).tolist()
+    return self._stack([self.items[i] for i in idx])

@@ -26,22 +26,24 @@ ALLOWED = {  # (module, function) -> why it may create tensors on the default de
         "a CPU dataset of token ids from Python lists; batches move to the model (probe._batch)",
     ("updates", "_write_chunk"):
         "step and label metadata saved beside the updates DiskStore.add queued on CPU",
-    ("updates", "UpdateBuffer.sample"):
+    ("updates", "sample"):  # UpdateBuffer.sample, a @patch method
+       
         "CPU generator draw, turned into Python indices with .tolist() on the same line",
     ("probe", "_batch"):
         "CPU generator draw (shuffled targets), moved with .to(y.device); a CPU batch by design",
     ("shards_lm", "random_direction"):
         "CPU generator draw (the same direction on every device); intervene moves it to p.device",
-    ("sae", "SAEBase._setup"): "constructor: buffers start on CPU and move with sae.to(device)",
+    ("sae", "_setup"):  # SAEBase._setup, a @patch method
+        "constructor: buffers start on CPU and move with sae.to(device)",
     ("sae", "DenseSAE.__init__"):
         "constructor: weights drawn from a CPU generator (the same SAE on every machine), then sae.to(device)",
     ("sae", "LowRankSAE.__init__"):
         "constructor: weights drawn from a CPU generator (the same SAE on every machine), then sae.to(device)",
-    ("sae", "DenseSAE.init_from_data"): "CPU generator draw, moved with .to(X.device) on the next line",
-    ("sae", "init_from_data"):  # LowRankSAE.init_from_data, a @patch method
-        "CPU generator draw, turned into Python indices with .tolist()",
+    ("sae", "init_from_data"):  # DenseSAE's and LowRankSAE's, @patch methods
+        "CPU generator draw, moved with .to(X.device) on the next line or turned into Python indices",
     ("updates", "_pad_cols"): "CPU generator draw (padding noise), moved with .to(t.device) on the same line",
-    ("sae", "SAETrainer.fit"): "CPU generator draw, turned into Python indices with .tolist()",
+    ("sae", "fit"):  # SAETrainer.fit, a @patch method
+        "CPU generator draw, turned into Python indices with .tolist()",
     ("sae", "synthetic_updates"): "a CPU data generator (seeded, the same data everywhere): move its output",
     ("scores", "multilabel_f1"):
         "torch.as_tensor(M) keeps a tensor where it is (an array goes to CPU); A follows M.device",
