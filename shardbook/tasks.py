@@ -137,7 +137,7 @@ def _select(
 def countries(
     use:str|None=None, # None: every row; "icl" or "rl": the rows that experiment uses, in order
 )->pd.DataFrame:
-    "The country table: name, capital, language, continent; alternatives as lists in `*_alt` columns."
+    "The country table: name, capital, language, continent; alternative answers in `*_alt` lists."
     rows = [l.split("|") for l in _COUNTRIES.strip().splitlines()]
     df = _select(pd.DataFrame(rows[1:], columns=rows[0]), "country", use, RL_COUNTRIES)
     for c in ("capital", "language", "continent"):
@@ -147,7 +147,7 @@ def countries(
 
 # %% ../nbs/04_tasks.ipynb #1016dd02
 def rl_countries()->list:
-    "The RL tasks' countries as (country, capital, continent) tuples of canonical answers, in order."
+    "The RL countries, in order, as (country, capital, continent) tuples of canonical answers."
     df = countries("rl")
     return list(zip(df.country, df.capital, df.continent))
 
