@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 from fastcore.basics import patch, store_attr
 from fastcore.script import call_parse
 from transformers import TrainerCallback
-from .updates import LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, StepCapture, truncate
+from .updates import (LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, StepCapture,
+                               truncate)
 from .tasks import rl_countries, rl_words
 from .utils import _need_int, _need_pos, _device_of, atomic_path
 from .sae import LowRankSAE, SAETrainer
