@@ -27,7 +27,7 @@ from .sae import LowRankSAE, SAETrainer
 COUNTRIES = rl_countries()   # (country, capital, continent): 36 rows of the one table in `04_tasks`
 WORDS = rl_words()           # 36 words of the one word list in `04_tasks`
 
-# %% ../nbs/40_lm_rl.ipynb #a7473d4e
+# %% ../nbs/40_lm_rl.ipynb #836c83cf
 def _sim(a, b): return difflib.SequenceMatcher(None, a, b).ratio()
 
 def _text_reward(ans, target, case=False):
@@ -35,12 +35,14 @@ def _text_reward(ans, target, case=False):
     a, t = (ans, target) if case else (ans.lower(), target.lower())
     return 1.0 if a == t else 0.5 * _sim(a, t)
 
+# %% ../nbs/40_lm_rl.ipynb #ace71a11
 def _num_reward(ans, target):
     "1 for the right integer, 0.25 when within 2 of it, else 0."
     try: v = int(ans)
     except ValueError: return 0.0
     return 1.0 if v == int(target) else (0.25 if abs(v - int(target)) <= 2 else 0.0)
 
+# %% ../nbs/40_lm_rl.ipynb #a7473d4e
 @dataclass
 class Task:
     "A task with verifiable reward: query `x` -> answer `y`."
