@@ -440,7 +440,7 @@ def summary(a:RunAnalysis)->pd.DataFrame:
     for kind in ("shard", "mean", "random"):
         s = a.selectivity[a.selectivity.kind == kind].selectivity
         if len(s): add("selectivity", f"mean {kind}", s.mean())
-    for f in fields(RunStatistics): add("statistic", f.name, getattr(a.statistics(), f.name))
+    for name, value in asdict(a.statistics()).items(): add("statistic", name, value)
     return pd.DataFrame(rows)
 
 # %% ../nbs/41_shards_lm.ipynb #327fd2d4
@@ -459,7 +459,8 @@ def analyze_run(run:GRPORun, settings:AnalysisSettings=EVERYDAY_ANALYSIS,
                 reuse:RunAnalysis|None=None)->RunAnalysis:
     "All of claim A part 2's analysis of one run; `reuse` skips what the SAE seed does not change."
     s = settings
-    held = reuse.held if reuse is not None else held_out_rewards(run, s.n_eval)
+    same_eval = reuse is not None and reuse.settings.n_eval == s.n_eval
+    held = reuse.held if same_eval else held_out_rewards(run, s.n_eval)
     delta = reuse.delta if reuse is not None else delta_table(run)
     data, ep = live_updates(run)
     G = data.gram().double()

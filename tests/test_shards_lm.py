@@ -52,6 +52,10 @@ def test_reuse_recomputes_controls_when_settings_differ(run, analysis):
     b = analyze_run(run, replace(FAST, n_random=1), reuse=analysis)
     assert (b.selectivity.kind == "random").sum() == 1
 
+def test_reuse_recomputes_held_out_when_n_eval_differs(run, analysis):
+    b = analyze_run(run, replace(FAST, n_eval=1), reuse=analysis)
+    assert b.held is not analysis.held and b.delta is analysis.delta
+
 def test_claim_tests_thresholds():
     base = dict(fvu_min=0.49, ami_sae=0.3, ami_baseline=0.2, sel_shard=0.3, sel_mean=0.4, sel_random=0.1)
     assert claim_tests(RunStatistics(**base)).passed.all()
