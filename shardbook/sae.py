@@ -94,14 +94,21 @@ def _track(self:SAEBase, idx, coef):
     self.since_fired += len(idx)
     self.since_fired[fired] = 0
 
+# %% ../nbs/31_sae.ipynb #747d76e6
+@patch
+def _scale(self:SAEBase):
+    "The input scale, refused while unset (it is set from the first training batch)."
+    if self.x_scale <= 0:
+        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
+                           "with SAETrainer first")
+    return self.x_scale
+
 # %% ../nbs/31_sae.ipynb #13df2e27
 @patch
 def scale_inputs(self:SAEBase, x):
     "Inputs times the SAE's fixed input scale (set from the first training batch)."
-    if self.x_scale <= 0:
-        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
-                           "with SAETrainer first")
-    return x.scale(self.x_scale) if isinstance(x, FactoredUpdate) else x * self.x_scale
+    c = self._scale()
+    return x.scale(c) if isinstance(x, FactoredUpdate) else x * c
 
 # %% ../nbs/31_sae.ipynb #57dd1de8
 @patch
@@ -546,10 +553,7 @@ def _as_input(self:LowRankSAE, x)->dict:
 @patch
 def scale_inputs(self:LowRankSAE, x):
     "The dict-form batch `x` times the SAE's input scale (on U of each factor pair)."
-    if self.x_scale <= 0:
-        raise RuntimeError("input scale not set: call `sae.set_scale(batch)` or train "
-                           "with SAETrainer first")
-    c = self.x_scale
+    c = self._scale()
     return {n: (_scaled_mb(v[0], c), _scaled_mb(v[1], 1.)) if isinstance(v, tuple) else v * c
             for n, v in x.items()}
 

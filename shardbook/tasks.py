@@ -116,6 +116,12 @@ RL_COUNTRIES = [
     "Indonesia", "Finland",
 ]
 
+# %% ../nbs/04_tasks.ipynb #594bc74a
+def _parse(text:str)->pd.DataFrame:
+    "A `|`-separated table with a header line, as strings."
+    rows = [line.split("|") for line in text.strip().splitlines()]
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
 # %% ../nbs/04_tasks.ipynb #6378e660
 def _select(
     df:pd.DataFrame, # a table with a key column `key` and an `icl` column
@@ -138,8 +144,7 @@ def countries(
     use:str|None=None, # None: every row; "icl" or "rl": the rows that experiment uses, in order
 )->pd.DataFrame:
     "The country table: name, capital, language, continent; alternative answers in `*_alt` lists."
-    rows = [l.split("|") for l in _COUNTRIES.strip().splitlines()]
-    df = _select(pd.DataFrame(rows[1:], columns=rows[0]), "country", use, RL_COUNTRIES)
+    df = _select(_parse(_COUNTRIES), "country", use, RL_COUNTRIES)
     for c in ("capital", "language", "continent"):
         df[c + "_alt"] = df[c].map(lambda s: _split(s)[1:])
         df[c] = df[c].map(lambda s: _split(s)[0])
@@ -244,8 +249,7 @@ def words(
     use:str|None=None, # None: every word; "icl" or "rl": the words that experiment uses, in order
 )->pd.DataFrame:
     "The word table: one common lowercase English word per row."
-    rows = [l.split("|") for l in _WORDS.strip().splitlines()]
-    return _select(pd.DataFrame(rows[1:], columns=rows[0]), "word", use, RL_WORDS)
+    return _select(_parse(_WORDS), "word", use, RL_WORDS)
 
 # %% ../nbs/04_tasks.ipynb #f5a75390
 def rl_words()->list:
