@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['COUNTRIES', 'WORDS', 'KINDS', 'TOLS', 'EVERYDAY', 'Task', 'make_tasks', 'make_prompt', 'tiny_tokenizer', 'tiny_llama',
            'n_layers_of', 'select_linears', 'set_trainable', 'stop_ids', 'Batch', 'sample_answers', 'answer_logprobs',
-           'group_advantages', 'episode_updates', 'RLConfig', 'same_run', 'changed_fractions', 'Interrupted', 'GRPORun',
-           'run_grpo', 'ckpt_path', 'load_policy', 'grpo_cli', 'ShardCaptureCallback']
+           'group_advantages', 'episode_updates', 'RLConfig', 'same_run', 'changed_fractions', 'Interrupted',
+           'pick_episodes', 'GRPORun', 'run_grpo', 'ckpt_path', 'grpo_dataset', 'task_reward', 'trl_args', 'TRLRun',
+           'trl_path', 'run_trl', 'paths_agree', 'load_policy', 'grpo_cli']
 
 # %% ../nbs/40_lm_rl.ipynb #e68c6806
 import math, random, re, os, string, hashlib, json, difflib, time
@@ -15,13 +16,15 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
 from fastcore.basics import patch, store_attr
-from fastcore.script import call_parse
+from fastcore.script import call_parse, bool_arg
+from collections import defaultdict
 from transformers import TrainerCallback
 from .updates import (LinearFactorCapture, FactoredUpdate, UpdateBuffer, Layout, StepCapture,
                                truncate)
 from .tasks import rl_countries, rl_words
 from .utils import _need_int, _need_pos, _device_of, atomic_path
 from .sae import LowRankSAE, SAETrainer
+from .capture import EpisodeCapture, merge_columns
 
 # %% ../nbs/40_lm_rl.ipynb #8b6cd715
 COUNTRIES = rl_countries()   # (country, capital, continent): 36 rows of the one table in `04_tasks`
@@ -340,17 +343,32 @@ def _fingerprint(params:dict)->str:
         h.update(torch.cat([t[:8], t[m:m + 8], t[-8:]]).float().cpu().numpy().tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/40_lm_rl.ipynb #8e117c46
+def pick_episodes(tasks:dict, cfg:RLConfig, step:int, rng:random.Random)->tuple:
+    "Step `step`'s tasks (in turn), queries and prompts (queries and demos drawn from `rng`)."
+    names, per_step = list(tasks), cfg.episodes_per_step
+    ts = [names[(step * per_step + i) % len(names)] for i in range(per_step)]
+    qs = [rng.choice(tasks[t].pairs[:len(tasks[t].pairs) - cfg.n_eval]) for t in ts]
+    prompts = [make_prompt(tasks[t], x, rng, cfg.n_shot) for t, (x, _) in zip(ts, qs)]
+    return ts, qs, prompts
+
+# %% ../nbs/40_lm_rl.ipynb #85fd5622
+def _checked_tasks(cfg:RLConfig)->dict:
+    "The config's tasks, refused when `n_eval` or `n_shot` leaves too few training pairs."
+    tasks = make_tasks(cfg.tasks)
+    for t in tasks.values():
+        if len(t.pairs) - cfg.n_eval < 1 or cfg.n_shot > len(t.pairs) - 1:
+            raise ValueError(f"task {t.name!r} has {len(t.pairs)} pairs: n_eval={cfg.n_eval} "
+                             f"must leave 1 or more for training and n_shot={cfg.n_shot} "
+                             f"must be under {len(t.pairs)}; lower them")
+    return tasks
+
 # %% ../nbs/40_lm_rl.ipynb #dc045732
 class GRPORun:
     "A resumable GRPO run on an LM: per-episode factored updates, a buffer, an online SAE."
     def __init__(self, model, tok, cfg:RLConfig):
         self.model, self.tok, self.cfg = model, tok, cfg
-        self.tasks = make_tasks(cfg.tasks)
-        for t in self.tasks.values():
-            if len(t.pairs) - cfg.n_eval < 1 or cfg.n_shot > len(t.pairs) - 1:
-                raise ValueError(f"task {t.name!r} has {len(t.pairs)} pairs: n_eval={cfg.n_eval} "
-                                 f"must leave 1 or more for training and n_shot={cfg.n_shot} "
-                                 f"must be under {len(t.pairs)}; lower them")
+        self.tasks = _checked_tasks(cfg)
         self.linears = select_linears(model, cfg.kinds, cfg.layers)
         self.params = set_trainable(model, self.linears)
         self.shapes = {n: tuple(p.shape) for n, p in self.params.items()}
@@ -380,6 +398,10 @@ def n_params(self:GRPORun)->int:
     "Entries in the trainable subset."
     return sum(p.numel() for p in self.params.values())
 
+# %% ../nbs/40_lm_rl.ipynb #118045fe
+@patch(as_prop=True)
+def sae_trainer(self:GRPORun): return self.trainer
+
 # %% ../nbs/40_lm_rl.ipynb #385863dd
 @patch
 def train_pairs(self:GRPORun, task:str):
@@ -389,13 +411,8 @@ def train_pairs(self:GRPORun, task:str):
 # %% ../nbs/40_lm_rl.ipynb #ab60978e
 @patch
 def _pick(self:GRPORun):
-    "This step's tasks (cycling in order), queries and prompts (queries and demos drawn at random)."
-    names, per_step = list(self.tasks), self.cfg.episodes_per_step
-    ts = [names[(self.step_i * per_step + i) % len(names)] for i in range(per_step)]
-    qs = [self.rng.choice(self.train_pairs(t)) for t in ts]
-    prompts = [make_prompt(self.tasks[t], x, self.rng, self.cfg.n_shot)
-               for t, (x, _) in zip(ts, qs)]
-    return ts, qs, prompts
+    "This step's tasks, queries and prompts (`pick_episodes` with the run's generator)."
+    return pick_episodes(self.tasks, self.cfg, self.step_i, self.rng)
 
 # %% ../nbs/40_lm_rl.ipynb #53c5682e
 @patch
@@ -561,6 +578,254 @@ def ckpt_path(cfg:RLConfig, folder=None)->Path:
     from shardbook.models import cache_dir
     return Path(folder if folder is not None else cache_dir()/"lmrl")/f"{cfg.key()}-{cfg.steps}.pt"
 
+# %% ../nbs/40_lm_rl.ipynb #ca5d53fa
+def grpo_dataset(tasks:dict, cfg:RLConfig):
+    "A `datasets.Dataset` of every step's prompts, in order, with task, query and target columns."
+    from datasets import Dataset
+    rng, rows = random.Random(cfg.seed), []
+    for step in range(cfg.steps):
+        for t, (x, y), p in zip(*pick_episodes(tasks, cfg, step, rng)):
+            rows.append(dict(prompt=p, task=t, query=x, target=y))
+    return Dataset.from_list(rows)
+
+# %% ../nbs/40_lm_rl.ipynb #f06eec0c
+def task_reward(tasks:dict):
+    "TRL reward function: each completion scored by its row's task against its row's target."
+    def reward(completions, task, target, **_):
+        return [tasks[t].reward(c, y) for c, t, y in zip(completions, task, target)]
+    reward.__name__ = "task_reward"
+    return reward
+
+# %% ../nbs/40_lm_rl.ipynb #a5132224
+def trl_args(cfg:RLConfig, out, every:int=4, report_to:str="tensorboard", progress:bool=True,
+             **overrides):
+    "TRL's `GRPOConfig` for `cfg`, writing to `out`."
+    from trl import GRPOConfig
+    kw = dict(output_dir=str(out),
+              per_device_train_batch_size=cfg.episodes_per_step * cfg.group_size,
+              num_generations=cfg.group_size, max_completion_length=cfg.max_new_tokens,
+              temperature=cfg.temperature, top_p=1.0, top_k=0, max_steps=cfg.steps,
+              learning_rate=cfg.lr, lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0,
+              optim="adamw_torch", max_grad_norm=0.0, beta=0.0, loss_type="grpo",
+              scale_rewards="group" if cfg.scale_std else "none", shuffle_dataset=False,
+              gradient_checkpointing=False, bf16=False, seed=cfg.seed, logging_steps=1,
+              report_to=report_to, save_strategy="steps", save_steps=every, save_total_limit=1,
+              disable_tqdm=not progress, use_cpu=not torch.cuda.is_available())
+    return GRPOConfig(**{**kw, **overrides})
+
+# %% ../nbs/40_lm_rl.ipynb #e1655001
+class _StepChanges(TrainerCallback):
+    "Per optimizer step: fractions of the subset changed by the step and since θ₀ (`StepCapture`)."
+    def __init__(self, params:dict): self.params, self.rows, self.capture = params, [], None
+    def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
+        torch_opt = getattr(optimizer, "optimizer", optimizer)   # inside accelerate's wrapper
+        self.capture = StepCapture(model, torch_opt, patterns=list(self.params),
+                                   callback=self._take)
+    def _take(self, delta, step):
+        after = {"subset": self.capture.flat()}
+        by_step = changed_fractions(after, {"subset": self.capture.before})
+        since_start = changed_fractions(after, {"subset": self.theta0})
+        self.rows.append({**{f"step {k}": v for k, v in by_step.items()},
+                          **{f"cum {k}": v for k, v in since_start.items()}})
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            folder = Path(args.output_dir)/f"checkpoint-{state.global_step}"
+            with atomic_path(folder/"shardbook_changes.pt") as tmp: torch.save(self.rows, tmp)
+
+# %% ../nbs/40_lm_rl.ipynb #ab7e6dc2
+class TRLRun:
+    "A GRPO run of `cfg` through TRL's `GRPOTrainer` with an `EpisodeCapture` attached."
+    def __init__(self, model, tok, cfg:RLConfig, out, every:int=4, report_to:str="tensorboard",
+                 progress:bool=True, **overrides):
+        from trl import GRPOTrainer
+        from transformers import PrinterCallback
+        self.model, self.tok, self.cfg, self.out = model, tok, cfg, Path(out)
+        self.tasks = _checked_tasks(cfg)
+        self.linears = select_linears(model, cfg.kinds, cfg.layers)
+        self.params = set_trainable(model, self.linears)
+        self.shapes = {n: tuple(p.shape) for n, p in self.params.items()}
+        self.layout = Layout.from_named(self.shapes)
+        self.theta0 = {n: p.detach().clone() for n, p in self.params.items()}
+        self.base = dict(model=cfg.model, fingerprint=_fingerprint(self.theta0))
+        if tok.pad_token is None: tok.pad_token = tok.eos_token
+        model.generation_config.eos_token_id = stop_ids(tok)
+        args = trl_args(cfg, out, every, report_to, progress, **overrides)
+        self.trainer = GRPOTrainer(model=model, reward_funcs=task_reward(self.tasks), args=args,
+                                   train_dataset=grpo_dataset(self.tasks, cfg),
+                                   processing_class=tok)
+        self.trainer.remove_callback(PrinterCallback)   # log dicts (with timings) stay off stdout
+        self.changes = _StepChanges(self.params)
+        self.changes.theta0 = self.layout.flatten(self.theta0).float()
+        self.trainer.add_callback(self.changes)
+        self.capture = EpisodeCapture(
+            list(self.linears), unit="episode", rank=cfg.capture_rank, label="task",
+            buffer_mb=cfg.buffer_mb, sae_latents=cfg.sae_latents, sae_k=cfg.sae_k,
+            sae_rank=cfg.sae_rank, sae_steps=cfg.sae_steps, sae_batch=cfg.sae_batch,
+            sae_lr=cfg.sae_lr, sae_bias=cfg.sae_bias, keep=cfg.keep_updates,
+            seed=cfg.seed).attach(self.trainer)
+
+# %% ../nbs/40_lm_rl.ipynb #0e0f0828
+@patch(as_prop=True)
+def episodes(self:TRLRun)->list: return self.capture.episodes
+
+@patch(as_prop=True)
+def updates(self:TRLRun)->list: return self.capture.updates
+
+# %% ../nbs/40_lm_rl.ipynb #6159ed45
+@patch(as_prop=True)
+def sae(self:TRLRun): return self.capture.sae
+
+@patch(as_prop=True)
+def sae_trainer(self:TRLRun): return self.capture.sae_trainer
+
+# %% ../nbs/40_lm_rl.ipynb #060fc745
+@patch(as_prop=True)
+def history(self:TRLRun)->list:
+    "Per step: reward, loss, kept energy and changed fractions (the columns of `GRPORun.history`)."
+    logs = {h["step"] - 1: h for h in self.trainer.state.log_history if "reward" in h}
+    return [dict(step=h["step"], reward=logs[h["step"]]["reward"], loss=logs[h["step"]]["loss"],
+                 kept=h["capture/kept_energy"], **ch)
+            for h, ch in zip(self.capture.history, self.changes.rows)]
+
+# %% ../nbs/40_lm_rl.ipynb #f4520795
+@patch(as_prop=True)
+def step_i(self:TRLRun)->int: return self.trainer.state.global_step
+
+@patch(as_prop=True)
+def buffer(self:TRLRun): return self.capture.buffer
+
+# %% ../nbs/40_lm_rl.ipynb #434d006a
+@patch
+def n_params(self:TRLRun)->int: return sum(p.numel() for p in self.params.values())
+
+# %% ../nbs/40_lm_rl.ipynb #94558607
+@patch
+def restore_base(self:TRLRun):
+    "Put the subset weights back to their values before RL."
+    with torch.no_grad():
+        for n, p in self.params.items(): p.copy_(self.theta0[n])
+
+# %% ../nbs/40_lm_rl.ipynb #fc06a8da
+@patch
+def load_finished(self:TRLRun, ckpt):
+    "Load the finished run saved in the trainer checkpoint folder `ckpt`."
+    from safetensors.torch import load_file
+    from transformers import TrainerState
+    ckpt = Path(ckpt)
+    weights = load_file(ckpt/"model.safetensors")
+    with torch.no_grad():
+        for n, p in self.params.items(): p.copy_(weights[n])
+    self.capture.load(ckpt/"shardbook_capture.pt")
+    self.changes.rows = torch.load(ckpt/"shardbook_changes.pt", weights_only=False)
+    self.trainer.state = TrainerState.load_from_json(ckpt/"trainer_state.json")
+    return self
+
+# %% ../nbs/40_lm_rl.ipynb #240c6387
+def trl_path(cfg:RLConfig, folder=None)->Path:
+    "Where a TRL run's trainer folder lives: `<folder>/<key>-<steps>-trl` (default `<cache>/lmrl`)."
+    from shardbook.utils import cache_dir
+    base = Path(folder if folder is not None else cache_dir()/"lmrl")
+    return base/f"{cfg.key()}-{cfg.steps}-trl"
+
+# %% ../nbs/40_lm_rl.ipynb #e8a7eee1
+def _last_checkpoint(folder)->Path|None:
+    "The trainer checkpoint with the most steps in `folder`, or None."
+    cks = sorted(Path(folder).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    return cks[-1] if cks else None
+
+# %% ../nbs/40_lm_rl.ipynb #1dae72d1
+def run_trl(model, tok, cfg:RLConfig, out=None, every:int=4, interrupt_at:int|None=None,
+            init=None, progress:bool=True, report_to:str="tensorboard", **overrides)->TRLRun:
+    "Run `cfg` through TRL to `cfg.steps` in `out`, resuming, continuing `init`, or loading."
+    _need_int('every', every, todo="pass how many steps between checkpoints")
+    out = Path(out) if out is not None else trl_path(cfg)
+    run = TRLRun(model, tok, cfg, out, every, report_to, progress, **overrides)
+    src = _last_checkpoint(out) if out.exists() else None
+    if src is None and init is not None: src = _last_checkpoint(init)
+    if src is not None:
+        saved = RLConfig.from_dict(json.loads((src.parent/"run.json").read_text()))
+        if not same_run(saved, cfg):
+            raise ValueError(f"{src.parent} holds a run of a different config; use another folder")
+        at = int(src.name.split("-")[1])
+        if at > cfg.steps:
+            raise ValueError(f"checkpoint {src} is at step {at}, past cfg.steps={cfg.steps}")
+        if at == cfg.steps: return run.load_finished(src)
+    out.mkdir(parents=True, exist_ok=True)
+    (out/"run.json").write_text(json.dumps(asdict(cfg), default=list))
+    if src is not None:
+        run.changes.rows = torch.load(src/"shardbook_changes.pt", weights_only=False)
+    if interrupt_at is not None: run.trainer.add_callback(_StopAt(interrupt_at))
+    run.trainer.train(resume_from_checkpoint=str(src) if src is not None else None)
+    if interrupt_at is not None and run.step_i == interrupt_at < cfg.steps:
+        raise Interrupted(f"interrupted after step {run.step_i}")
+    if run.step_i and not run.capture.buffer.seen:
+        raise ValueError(f"no episode of the {len(run.episodes)} in {run.step_i} GRPO steps was "
+                         "live (every group's answers got equal rewards): raise cfg.temperature "
+                         "or cfg.group_size, or choose tasks the model partly solves")
+    return run
+
+# %% ../nbs/40_lm_rl.ipynb #998e3d19
+class _StopAt(TrainerCallback):
+    "End training after optimizer step `at` (without saving), to simulate a crash."
+    def __init__(self, at:int): self.at = at
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.at:
+            control.should_training_stop, control.should_save = True, False
+
+# %% ../nbs/40_lm_rl.ipynb #26d693be
+def paths_agree(model, tok, cfg:RLConfig, out, seed:int=0,
+                rewards:torch.Tensor|None=None)->pd.DataFrame:
+    "Per episode: relative gap between the hand-written loop's update and TRL's, on one batch."
+    run = TRLRun(model, tok, replace(cfg, capture_rank=None, sae_latents=0), out, report_to="none",
+                 progress=False)
+    rng = random.Random(seed)
+    ts, qs, prompts = pick_episodes(run.tasks, cfg, 0, rng)
+    torch.manual_seed(seed)
+    b = sample_answers(model, tok, prompts, cfg.group_size, cfg.max_new_tokens, cfg.temperature)
+    R = torch.tensor([run.tasks[ts[e]].reward(a, qs[e][1])
+                      for e, a in zip(b.episode.tolist(), b.texts)]) if rewards is None else rewards
+    adv = group_advantages(R, b.episode, cfg.scale_std)
+    if not adv.any():
+        raise ValueError("every group's answers got equal rewards, so both paths' updates are zero "
+                         "and agree trivially: pass another seed, or `rewards` (one per answer)")
+    with LinearFactorCapture(model, list(run.linears)) as cap:
+        (-(adv * answer_logprobs(model, b)).sum() / len(adv)).backward()
+    fu = cap.updates()
+    old = [merge_columns([{n: (-U[r], V[r]) for n, (U, V) in fu.factors.items()}
+                          for r in (b.episode == e).nonzero()[:, 0].tolist()])[0]
+           for e in range(len(prompts))]
+    model.zero_grad()
+    new = _trl_updates(run, b, adv)
+    return pd.DataFrame([dict(episode=e, task=ts[e], rel_gap=_rel_gap(o, n, run.layout))
+                         for e, (o, n) in enumerate(zip(old, new))])
+
+# %% ../nbs/40_lm_rl.ipynb #5981428b
+def _trl_updates(run:TRLRun, b:Batch, adv:torch.Tensor)->list:
+    "Per-episode updates through TRL's `compute_loss` with the run's `EpisodeCapture`."
+    P = int(b.answer_mask.any(0).float().argmax())    # first answer column
+    cap, n = run.capture, len(adv)
+    inputs = dict(prompt_ids=b.input_ids[:, :P], prompt_mask=b.attention_mask[:, :P],
+                  completion_ids=b.input_ids[:, P:], completion_mask=b.answer_mask[:, P:],
+                  advantages=adv.float(), num_items_in_batch=b.answer_mask.sum(),
+                  shard_row=torch.arange(n))
+    run.trainer.model.train()
+    run.trainer.current_gradient_accumulation_steps = 1   # set by `train()`; one micro-batch here
+    cap._start((), {})
+    loss = run.trainer.compute_loss(run.trainer.model, inputs)
+    loss.backward()
+    cap._collect(loss, ())
+    run.trainer.model.zero_grad()
+    parts = defaultdict(list)
+    for r, part in cap._done: parts[int(b.episode[r])].append(part)
+    cap._done = []
+    return [merge_columns(parts[e], None)[0] for e in sorted(parts)]
+
+# %% ../nbs/40_lm_rl.ipynb #b549768b
+def _rel_gap(a:FactoredUpdate, b:FactoredUpdate, lay:Layout)->float:
+    "‖a − b‖ / ‖a‖ over the flattened updates."
+    fa, fb = a.to_flat(lay)[0].double(), b.to_flat(lay)[0].double()
+    return float((fa - fb).norm() / fa.norm().clamp(min=1e-30))
+
 # %% ../nbs/40_lm_rl.ipynb #be76c51f
 def load_policy(name:str):
     "Model and tokenizer: a catalogue model (`load_lm`), or 'tiny' (a `tiny_llama`)."
@@ -579,99 +844,27 @@ def grpo_cli(
     every:int=16,           # checkpoint every N steps (a checkpoint holds every update: 100s of MB)
     threads:int=1,          # torch threads
     out:str=None,           # checkpoint folder (default: `<cache>/lmrl`, where the notebooks look)
+    engine:str="trl",       # 'trl': TRL's GRPOTrainer with EpisodeCapture; 'loop': `GRPORun`
+    report_to:str="tensorboard", # TRL's logging integrations (engine 'trl'); 'none' for none
+    quiet:bool_arg=False,   # no progress bar
 ):
     "Train `EVERYDAY`'s GRPO run on `model` to `steps`, resuming from its checkpoint in `out`."
     if steps is None:
         raise ValueError("pass --steps N: the GRPO step count to train until, e.g. --steps 64")
+    if engine not in ("trl", "loop"):
+        raise ValueError(f"engine must be 'trl' or 'loop', got {engine!r}")
     torch.set_num_threads(threads)
     cfg = replace(EVERYDAY, model=model, steps=steps)
-    ckpt = ckpt_path(cfg, out)
-    init = ckpt_path(replace(cfg, steps=init_steps), out) if init_steps else None
+    path = trl_path if engine == "trl" else ckpt_path
+    ckpt = path(cfg, out)
+    init = path(replace(cfg, steps=init_steps), out) if init_steps else None
     policy, tok = load_policy(cfg.model)
     start = time.time()
-    run = run_grpo(policy, tok, cfg, ckpt=ckpt, init=init, every=every, progress=True)
+    if engine == "trl":
+        run = run_trl(policy, tok, cfg, ckpt, every=every, init=init, report_to=report_to,
+                      progress=not quiet)
+    else: run = run_grpo(policy, tok, cfg, ckpt=ckpt, init=init, every=every, progress=not quiet)
     live = sum(u is not None for u in run.updates)
     print(f"{cfg.model}: {run.step_i} steps, {live} live of {len(run.updates)} episodes, "
           f"wall {time.time() - start:.0f}s -> {ckpt}", flush=True)
     return run
-
-# %% ../nbs/40_lm_rl.ipynb #6aeaec13
-class ShardCaptureCallback(TrainerCallback):
-    "Capture each optimizer step's update of chosen `nn.Linear` weights in a HF `Trainer`."
-    def __init__(self,
-        kinds=("mlp",),          # which linears: 'mlp', 'attn', 'all'
-        layers=None,             # which layers (None: all; negatives count from the end)
-        rank:int|None=8,         # rank kept per tensor per step (None: exact)
-        buffer_mb:float=64.,     # byte budget of the ring buffer
-        sae_latents:int=0,       # >0: train a `LowRankSAE` online from the buffer
-        sae_k:int=4,             # its active latents per update
-        sae_steps:int=1,         # SAE steps per optimizer step
-        sae_batch:int=8,         # SAE batch size
-        keep:bool=True,          # keep every step's update in `self.updates`
-        seed:int=0,
-    ):
-        if rank is not None:
-            _need_int('rank', rank, todo="pass None (exact) or the rank kept per tensor per step")
-        _need_pos('buffer_mb', buffer_mb, todo="pass the update buffer's budget in MiB")
-        _need_int('sae_latents', sae_latents, lo=0,
-                  todo="pass 0 (no online SAE) or the dictionary size")
-        if sae_latents:
-            _need_int('sae_k', sae_k,
-                      todo=f"pass the active latents per update, in 1..sae_latents={sae_latents}")
-            if sae_k > sae_latents:
-                raise ValueError(f"sae_k must be in 1..sae_latents={sae_latents}, got {sae_k}: "
-                                 "lower sae_k")
-            _need_int('sae_steps', sae_steps, lo=0, todo="pass SAE steps per optimizer step")
-            _need_int('sae_batch', sae_batch, todo="pass the SAE batch size")
-        store_attr("kinds,layers,rank,keep,sae_steps,sae_batch,seed")
-        self.buffer = UpdateBuffer(int(buffer_mb * 2 ** 20))
-        self.sae_args = dict(n_latents=sae_latents, k=sae_k)
-        self.updates, self.steps = [], []
-        self.sae, self.trainer, self.capture, self._delta = None, None, None, None
-        self.gen = torch.Generator().manual_seed(seed)
-
-# %% ../nbs/40_lm_rl.ipynb #08622541
-@patch
-def on_train_begin(self:ShardCaptureCallback, args, state, control, model=None, optimizer=None,
-                   **kwargs):
-    "Select the linears, hook a `StepCapture` on the trainer's optimizer, and build the online SAE."
-    self.linears = select_linears(model, self.kinds, self.layers)
-    self.layout = Layout.from_named({f"{n}.weight": m.weight for n, m in self.linears.items()})
-    if self.capture is not None: self.capture.remove()   # a second `train()` with the same callback
-    self.capture = None
-    if state.is_world_process_zero:   # every process holds the same update after the step
-        if optimizer is None:
-            raise ValueError("the trainer passed no optimizer to on_train_begin: "
-                             "ShardCaptureCallback needs a transformers Trainer (or TRL's)")
-        torch_opt = getattr(optimizer, "optimizer", optimizer)   # inside accelerate's wrapper
-        self.capture = StepCapture(model, torch_opt, patterns=self.layout.names,
-                                   callback=self._take)
-    if self.sae_args["n_latents"] and self.sae is None:
-        self.sae = LowRankSAE(self.layout, seed=self.seed, **self.sae_args)
-        self.sae.to(_device_of(model))  # built on CPU (seeded), then moved to the model
-        self.trainer = SAETrainer(self.sae, lr=3e-3, seed=self.seed)
-
-# %% ../nbs/40_lm_rl.ipynb #6bcd7b6e
-@patch
-def _take(self:ShardCaptureCallback, delta, step):
-    "`StepCapture`'s callback: hold this step's flat Δθ until `on_optimizer_step`."
-    self._delta = delta
-
-# %% ../nbs/40_lm_rl.ipynb #19382060
-@patch
-def on_optimizer_step(self:ShardCaptureCallback, args, state, control, **kwargs):
-    "Factor the step's Δθ per matrix, keep it, add it to the buffer and train the SAE."
-    if self._delta is None: return   # not the main process, or the optimizer skipped the step
-    deltas, self._delta = self.layout.split(self._delta), None
-    fac = {}
-    for n, d in deltas.items():
-        U, V = truncate(d.float(), self.rank)
-        fac[n] = (U[None], V[None])
-    upd = FactoredUpdate(fac)
-    self.steps.append(state.global_step)
-    if self.keep: self.updates.append(upd)
-    if float(upd.sq_norms()[0]) == 0: return   # nothing moved (e.g. all rewards equal)
-    self.buffer.add(upd, step=state.global_step)
-    if self.sae is None: return
-    for _ in range(self.sae_steps):
-        self.trainer.train_step(self.buffer.sample(self.sae_batch, generator=self.gen)[0])

@@ -3,7 +3,7 @@ import random
 from dataclasses import replace
 import pytest
 import torch
-from shardbook.lmrl import (RLConfig, ShardCaptureCallback, changed_fractions, group_advantages,
+from shardbook.lmrl import (RLConfig, changed_fractions, group_advantages,
                             make_prompt, make_tasks, run_grpo, sample_answers, tiny_llama,
                             tiny_tokenizer)
 
@@ -84,9 +84,10 @@ def test_helpers():
         make_prompt(make_tasks()["capital"], "Italy", random.Random(0), n_shot=100)
     with pytest.raises(ValueError, match=r"only in new \['a'\], only in old \['b'\]"):
         changed_fractions({"a": torch.ones(2)}, {"b": torch.ones(2)})
+    from shardbook.capture import EpisodeCapture
     with pytest.raises(ValueError, match="rank must be a positive int, got 0"):
-        ShardCaptureCallback(rank=0)
+        EpisodeCapture("*.mlp.*", rank=0)
     with pytest.raises(ValueError, match="sae_batch must be a positive int, got 0"):
-        ShardCaptureCallback(sae_latents=4, sae_batch=0)
+        EpisodeCapture("*.mlp.*", sae_latents=4, sae_batch=0)
     with pytest.raises(ValueError, match="sae_k must be in 1..sae_latents=4, got 5"):
-        ShardCaptureCallback(sae_latents=4, sae_k=5)
+        EpisodeCapture("*.mlp.*", sae_latents=4, sae_k=5)

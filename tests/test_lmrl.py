@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest, torch
 from shardbook.lmrl import (make_tasks, make_prompt, tiny_tokenizer, tiny_llama, select_linears, set_trainable,
                             sample_answers, answer_logprobs, group_advantages, episode_updates, changed_fractions,
-                            RLConfig, run_grpo, Interrupted, ShardCaptureCallback)
+                            RLConfig, run_grpo, Interrupted)
 from shardbook.updates import truncate
 from shardbook.updates import LinearFactorCapture
 
@@ -107,25 +107,6 @@ def test_run_without_sae_and_exact_capture(tok):
     assert r.sae is None and len(r.history) == 2 and len(r.episodes) == 8
     assert all(0 <= h["step bf16!="] <= 1 for h in r.history) and abs(r.history[0]["kept"] - 1) < 1e-6
 
-def test_trl_callback_tiny_cpu_run(tmp_path):
-    trl = pytest.importorskip("trl"); datasets = pytest.importorskip("datasets")
-    from transformers import PrinterCallback
-    tk = tiny_tokenizer(); m = tiny_llama(tk)
-    theta0 = {n: p.detach().clone() for n, p in m.named_parameters()}
-    cb = ShardCaptureCallback(kinds=("mlp",), layers=[-1], rank=None, sae_latents=4, sae_k=1)
-    args = trl.GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=4, num_generations=2, max_completion_length=5,
-                          max_steps=2, learning_rate=1e-3, report_to="none", use_cpu=True, save_strategy="no", seed=0,
-                          disable_tqdm=True, logging_steps=1)
-    ds = datasets.Dataset.from_dict({"prompt": ["France ->", "Italy ->", "Japan ->", "Peru ->"]})
-    tr = trl.GRPOTrainer(model=m, reward_funcs=lambda completions, **kw: [float(len(c)) for c in completions],
-                         args=args, train_dataset=ds, processing_class=tk, callbacks=[cb])
-    tr.remove_callback(PrinterCallback); tr.train()
-    assert cb.steps == [0, 1] and len(cb.updates) == 2 and len(cb.layout) == 3
-    for n, mod in cb.linears.items():
-        total = sum(u.factors[f"{n}.weight"][0][0] @ u.factors[f"{n}.weight"][1][0].T for u in cb.updates)
-        torch.testing.assert_close(total, mod.weight.detach() - theta0[f"{n}.weight"], atol=1e-6, rtol=1e-5)
-    assert cb.buffer.nbytes <= cb.buffer.budget
-
 def test_grpo_cli_trains_and_resumes_in_its_folder(tmp_path, monkeypatch, capsys):
     "`shardbook-grpo tiny --steps 2 --out DIR`, then `--steps 3 --init-steps 2`: the second run continues the first."
     from fastcore.script import parse_cli
@@ -137,18 +118,19 @@ def test_grpo_cli_trains_and_resumes_in_its_folder(tmp_path, monkeypatch, capsys
         monkeypatch.setattr(sys, "argv", ["shardbook-grpo", *argv])
         pargs, kwargs, _ = parse_cli(lmrl.grpo_cli.__wrapped__)
         return lmrl.grpo_cli(*pargs, **kwargs)
-    short = cli("tiny", "--steps", "2", "--out", str(tmp_path), "--every", "1")
+    short = cli("tiny", "--steps", "2", "--out", str(tmp_path), "--every", "1", "--engine", "loop")
     assert done == [0, 1]
     cfg = replace(lmrl.EVERYDAY, model="tiny")
     assert lmrl.ckpt_path(replace(cfg, steps=2), tmp_path).exists()
-    longer = cli("tiny", "--steps", "3", "--init-steps", "2", "--out", str(tmp_path))
+    longer = cli("tiny", "--steps", "3", "--init-steps", "2", "--out", str(tmp_path), "--engine", "loop")
     assert done == [0, 1, 2]                                  # only the third step ran: it resumed
     assert longer.episodes[:len(short.episodes)] == short.episodes and longer.step_i == 3
     assert lmrl.ckpt_path(replace(cfg, steps=3), tmp_path).exists()
-    cli("tiny", "--steps", "3", "--out", str(tmp_path))       # rerun of a finished run: nothing to do
+    cli("tiny", "--steps", "3", "--out", str(tmp_path), "--engine", "loop")   # finished: nothing to do
     assert done == [0, 1, 2]
     assert "tiny: 3 steps" in capsys.readouterr().out
     with pytest.raises(ValueError, match="--steps"): lmrl.grpo_cli("tiny", out=str(tmp_path))
+    with pytest.raises(ValueError, match="engine must be"): lmrl.grpo_cli("tiny", steps=1, engine="x")
 
 def test_checkpoint_written_before_the_step_capture_loads(tok, tmp_path):
     "A checkpoint's format is `state()`'s dict; one written without the `capture` entry loads and continues."
@@ -159,3 +141,31 @@ def test_checkpoint_written_before_the_step_capture_loads(tok, tmp_path):
     longer = run_grpo(tiny_llama(tok), tok, tiny_cfg(steps=3), ckpt=tmp_path/"b.pt", init=tmp_path/"a.pt",
                       progress=False)
     assert longer.capture.step == 3 and longer.history[:2] == r.history[:2]
+
+def test_trl_run_resumes_and_loads(tok, tmp_path):
+    "Through TRL: an interrupted run resumes to the straight run's episodes; a finished run loads without training."
+    from shardbook.lmrl import run_trl, paths_agree
+    cfg = tiny_cfg(steps=4, capture_rank=4)
+    kw = dict(every=2, progress=False, report_to="none")
+    straight = run_trl(tiny_llama(tok), tok, cfg, tmp_path/"a", **kw)
+    with pytest.raises(Interrupted): run_trl(tiny_llama(tok), tok, cfg, tmp_path/"b", interrupt_at=3, **kw)
+    assert sorted(p.name for p in (tmp_path/"b").glob("checkpoint-*")) == ["checkpoint-2"]
+    resumed = run_trl(tiny_llama(tok), tok, cfg, tmp_path/"b", **kw)
+    loaded = run_trl(tiny_llama(tok), tok, cfg, tmp_path/"b", **kw)
+    for r in (resumed, loaded):
+        assert [e["answer"] for e in r.episodes] == [e["answer"] for e in straight.episodes]
+        assert len(r.history) == 4 and r.step_i == 4 and r.sae_trainer.step == straight.sae_trainer.step
+    with pytest.raises(ValueError, match="different config"):
+        run_trl(tiny_llama(tok), tok, tiny_cfg(steps=4, lr=1e-3), tmp_path/"b", **kw)
+    with pytest.raises(ValueError, match="past cfg.steps"):
+        run_trl(tiny_llama(tok), tok, replace(cfg, steps=1), tmp_path/"b", **kw)
+
+def test_paths_agree_on_a_fixed_batch(tok, tmp_path):
+    "The hand-written loop's per-episode updates equal TRL's on the same batch (float32 rounding only)."
+    from shardbook.lmrl import paths_agree
+    cfg = tiny_cfg()
+    rewards = torch.rand(cfg.episodes_per_step * cfg.group_size, generator=torch.Generator().manual_seed(1))
+    gaps = paths_agree(tiny_llama(tok), tok, cfg, tmp_path, rewards=rewards)
+    assert len(gaps) == cfg.episodes_per_step and 0 < gaps.rel_gap.max() < 1e-5
+    with pytest.raises(ValueError, match="equal rewards"):
+        paths_agree(tiny_llama(tok), tok, cfg, tmp_path, rewards=torch.ones(len(rewards)))
