@@ -1,11 +1,15 @@
 """Overhead of shardbook's per-episode capture plus online SAE on a plain TRL `GRPOTrainer` step.
 
-Both runs train `lmrl.EVERYDAY`'s parameter subset (the MLP matrices of SmolLM2-135M's last 4 layers) with the same
-TRL settings (`lmrl.trl_args`), the same prompts and seeds, in one process: a plain `GRPOTrainer`, and the same trainer
-with `capture.EpisodeCapture` attached (rank-8 episodes, a 32-latent online SAE, as `run_trl` runs it). The capture does
-not change training, so both runs sample the same answers; the table gives the median wall time per optimizer step of
-each (measured between TRL's `on_step_begin` and `on_step_end`), their ratio, and the memory one captured episode holds.
-Runs alternate (plain, captured, captured, plain) to cancel drift on a shared machine.
+All runs train `lmrl.EVERYDAY`'s parameter subset (the MLP matrices of SmolLM2-135M's last 4 layers) with the same
+TRL settings (`lmrl.trl_args`), the same prompts and seeds, in one process:
+- a plain `GRPOTrainer` (the baseline);
+- the same trainer with `lmrl.episode_capture(EVERYDAY)` attached: per-episode rank-8 factored updates, the buffer and a
+  32-latent online SAE (2 SAE steps per RL step): the issue's "per-episode capture plus online SAE";
+- `lmrl.TRLRun`, what the notebooks run: the capture plus the per-step changed-fraction diagnostic (`StepCapture`
+  comparing the whole subset before and after every step, for the sparsity analysis).
+The capture does not change training, so all runs sample the same answers. The table gives the median wall time per
+optimizer step (between TRL's `on_step_begin` and `on_step_end`), the ratio to the plain trainer, and the memory one
+captured episode holds. Runs alternate (plain, capture, TRLRun, TRLRun, capture, plain) to cancel drift.
 
     python bench/trl_capture.py [--steps 8] [--model smollm2-135m] [--threads 1]
 """
@@ -14,7 +18,7 @@ import torch, transformers
 from transformers import TrainerCallback, PrinterCallback
 from trl import GRPOTrainer
 from shardbook.lmrl import (EVERYDAY, TRLRun, trl_args, task_reward, grpo_dataset, select_linears,
-                            set_trainable, stop_ids, _checked_tasks)
+                            set_trainable, stop_ids, episode_capture, _checked_tasks)
 from shardbook.models import load_lm
 from dataclasses import replace
 
@@ -28,22 +32,25 @@ class StepTimes(TrainerCallback):
     def on_step_begin(self, args, state, control, **kw): self.t0 = time.perf_counter()
     def on_step_end(self, args, state, control, **kw): self.times.append(time.perf_counter() - self.t0)
 
-def plain(cfg, out):
-    "A plain GRPOTrainer on the same subset, prompts, rewards and settings as `TRLRun`, no capture."
+def plain(cfg, out, capture=False):
+    "A plain GRPOTrainer on the same subset, prompts, rewards and settings as `TRLRun`; `capture`: attach one."
     model, tok = load_lm(cfg.model)
-    set_trainable(model, select_linears(model, cfg.kinds, cfg.layers))
+    linears = select_linears(model, cfg.kinds, cfg.layers)
+    set_trainable(model, linears)
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     model.generation_config.eos_token_id = stop_ids(tok)
     tasks = _checked_tasks(cfg)
     t = GRPOTrainer(model=model, reward_funcs=task_reward(tasks), train_dataset=grpo_dataset(tasks, cfg),
                     args=trl_args(cfg, out, every=10 ** 6, report_to="none", progress=False), processing_class=tok)
     t.remove_callback(PrinterCallback)
-    return t, None
+    return t, episode_capture(cfg, linears).attach(t) if capture else None
 
-def captured(cfg, out):
+def trlrun(cfg, out):
     model, tok = load_lm(cfg.model)
     run = TRLRun(model, tok, cfg, out, every=10 ** 6, report_to="none", progress=False)
     return run.trainer, run.capture
+
+MAKERS = {"plain": plain, "capture": lambda cfg, out: plain(cfg, out, capture=True), "TRLRun": trlrun}
 
 def main():
     ap = argparse.ArgumentParser()
@@ -53,26 +60,27 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = replace(EVERYDAY, model=a.model, steps=a.steps)
-    times, caps = {"plain": [], "captured": []}, []
-    for name in ("plain", "captured", "captured", "plain"):
+    times, caps = {k: [] for k in MAKERS}, []
+    for name in ("plain", "capture", "TRLRun", "TRLRun", "capture", "plain"):
         with tempfile.TemporaryDirectory() as d:
-            trainer, cap = (plain if name == "plain" else captured)(cfg, d)
+            trainer, cap = MAKERS[name](cfg, d)
             cb = StepTimes()
             trainer.add_callback(cb)
             trainer.args.save_strategy = "no"
             trainer.train()
         times[name] += cb.times[1:]          # the first step warms caches up
         if cap is not None: caps.append(cap)
-    p, c = statistics.median(times["plain"]), statistics.median(times["captured"])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    p = med["plain"]
     mib = statistics.mean(h["capture/MiB_per_unit"] for h in caps[0].history if h["capture/live"])
     print(f"{cfg.model}, subset {cfg.kinds} layers {cfg.layers}, {cfg.episodes_per_step} episodes x "
           f"{cfg.group_size} answers per step, {a.steps} steps per run (first dropped), {a.threads} thread(s)\n")
-    print("| run | median s / step | steps timed |")
-    print("|---|---|---|")
-    print(f"| plain GRPOTrainer | {p:.3f} | {len(times['plain'])} |")
-    print(f"| + EpisodeCapture (rank {cfg.capture_rank}) + online SAE ({cfg.sae_latents} latents) | {c:.3f} | "
-          f"{len(times['captured'])} |")
-    print(f"| **ratio** | **{c / p:.3f}x** | |")
+    names = {"plain": "plain GRPOTrainer",
+             "capture": f"+ EpisodeCapture (rank {cfg.capture_rank}) + online SAE ({cfg.sae_latents} latents)",
+             "TRLRun": "TRLRun (capture + per-step changed fractions)"}
+    print("| run | median s / step | steps timed | ratio to plain |")
+    print("|---|---|---|---|")
+    for k, v in med.items(): print(f"| {names[k]} | {v:.3f} | {len(times[k])} | {v / p:.3f}x |")
     print(f"\nmemory per captured episode (rank-{cfg.capture_rank} factors, float32): {mib:.3f} MiB; "
           f"the dense update would be {sum(m.weight.numel() for m in caps[0].mods.values()) * 4 / 2**20:.1f} MiB")
 

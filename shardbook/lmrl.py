@@ -6,8 +6,8 @@
 __all__ = ['COUNTRIES', 'WORDS', 'KINDS', 'TOLS', 'EVERYDAY', 'Task', 'make_tasks', 'make_prompt', 'tiny_tokenizer', 'tiny_llama',
            'n_layers_of', 'select_linears', 'set_trainable', 'stop_ids', 'Batch', 'sample_answers', 'answer_logprobs',
            'group_advantages', 'episode_updates', 'RLConfig', 'same_run', 'changed_fractions', 'Interrupted',
-           'pick_episodes', 'GRPORun', 'run_grpo', 'ckpt_path', 'grpo_dataset', 'task_reward', 'trl_args', 'TRLRun',
-           'trl_path', 'run_trl', 'paths_agree', 'load_policy', 'grpo_cli']
+           'pick_episodes', 'GRPORun', 'run_grpo', 'ckpt_path', 'grpo_dataset', 'task_reward', 'trl_args',
+           'episode_capture', 'TRLRun', 'trl_path', 'run_trl', 'paths_agree', 'load_policy', 'grpo_cli']
 
 # %% ../nbs/40_lm_rl.ipynb #e68c6806
 import math, random, re, os, string, hashlib, json, difflib, time
@@ -323,8 +323,8 @@ def changed_fractions(new:dict, old:dict, tols=TOLS)->dict:
         raise ValueError(f"new and old must hold the same tensors: only in new {only_new}, "
                          f"only in old {only_old}")
     n = sum(p.numel() for p in new.values())
-    out = {f"fp32>{t:g}": sum(int(((new[k] - old[k]).abs() > t).sum()) for k in new) / n
-           for t in tols}
+    diffs = [(new[k] - old[k]).abs() for k in new]
+    out = {f"fp32>{t:g}": sum(int((d > t).sum()) for d in diffs) / n for t in tols}
     out["bf16!="] = sum(int((new[k].bfloat16() != old[k].bfloat16()).sum()) for k in new) / n
     return out
 
@@ -632,6 +632,15 @@ class _StepChanges(TrainerCallback):
             folder = Path(args.output_dir)/f"checkpoint-{state.global_step}"
             with atomic_path(folder/"shardbook_changes.pt") as tmp: torch.save(self.rows, tmp)
 
+# %% ../nbs/40_lm_rl.ipynb #a764a729
+def episode_capture(cfg:RLConfig, linears:dict)->EpisodeCapture:
+    "The `EpisodeCapture` an `RLConfig` asks for: prompt-group episodes labelled by task."
+    return EpisodeCapture(list(linears), unit="episode", rank=cfg.capture_rank, label="task",
+                          buffer_mb=cfg.buffer_mb, sae_latents=cfg.sae_latents, sae_k=cfg.sae_k,
+                          sae_rank=cfg.sae_rank, sae_steps=cfg.sae_steps, sae_batch=cfg.sae_batch,
+                          sae_lr=cfg.sae_lr, sae_bias=cfg.sae_bias, keep=cfg.keep_updates,
+                          seed=cfg.seed)
+
 # %% ../nbs/40_lm_rl.ipynb #ab7e6dc2
 class TRLRun:
     "A GRPO run of `cfg` through TRL's `GRPOTrainer` with an `EpisodeCapture` attached."
@@ -657,12 +666,7 @@ class TRLRun:
         self.changes = _StepChanges(self.params)
         self.changes.theta0 = self.layout.flatten(self.theta0).float()
         self.trainer.add_callback(self.changes)
-        self.capture = EpisodeCapture(
-            list(self.linears), unit="episode", rank=cfg.capture_rank, label="task",
-            buffer_mb=cfg.buffer_mb, sae_latents=cfg.sae_latents, sae_k=cfg.sae_k,
-            sae_rank=cfg.sae_rank, sae_steps=cfg.sae_steps, sae_batch=cfg.sae_batch,
-            sae_lr=cfg.sae_lr, sae_bias=cfg.sae_bias, keep=cfg.keep_updates,
-            seed=cfg.seed).attach(self.trainer)
+        self.capture = episode_capture(cfg, self.linears).attach(self.trainer)
 
 # %% ../nbs/40_lm_rl.ipynb #0e0f0828
 @patch(as_prop=True)
