@@ -609,24 +609,30 @@ def trl_args(cfg:RLConfig, out, every:int=4, report_to:str="tensorboard", progre
               optim="adamw_torch", max_grad_norm=0.0, beta=0.0, loss_type="grpo",
               scale_rewards="group" if cfg.scale_std else "none", shuffle_dataset=False,
               gradient_checkpointing=False, bf16=False, seed=cfg.seed, logging_steps=1,
-              report_to=report_to, save_strategy="steps", save_steps=every, save_total_limit=1,
+              report_to=report_to, save_strategy="steps", save_steps=every, save_total_limit=2,
               disable_tqdm=not progress, use_cpu=not torch.cuda.is_available())
     return GRPOConfig(**{**kw, **overrides})
 
 # %% ../nbs/40_lm_rl.ipynb #e1655001
 class _StepChanges(TrainerCallback):
     "Per optimizer step: fractions of the subset changed by the step and since θ₀ (`StepCapture`)."
-    def __init__(self, params:dict): self.params, self.rows, self.capture = params, [], None
+    def __init__(self, params:dict, episodes:EpisodeCapture):
+        self.params, self.episodes, self.rows, self.capture = params, episodes, {}, None
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
+        if self.capture is not None: self.capture.remove()   # a second `train()`
         torch_opt = getattr(optimizer, "optimizer", optimizer)   # inside accelerate's wrapper
         self.capture = StepCapture(model, torch_opt, patterns=list(self.params),
                                    callback=self._take)
+        self.theta0, self.state = self.theta0.to(self.capture.theta0.device), state
+        if state.global_step and self.episodes._resume is not None:   # resumed: the rows so far
+            self.rows = torch.load(self.episodes._resume/"shardbook_changes.pt",
+                                   weights_only=False)
     def _take(self, delta, step):
         after = {"subset": self.capture.flat()}
         by_step = changed_fractions(after, {"subset": self.capture.before})
         since_start = changed_fractions(after, {"subset": self.theta0})
-        self.rows.append({**{f"step {k}": v for k, v in by_step.items()},
-                          **{f"cum {k}": v for k, v in since_start.items()}})
+        self.rows[self.state.global_step] = {**{f"step {k}": v for k, v in by_step.items()},
+                                             **{f"cum {k}": v for k, v in since_start.items()}}
     def on_save(self, args, state, control, **kwargs):
         if state.is_world_process_zero:
             folder = Path(args.output_dir)/f"checkpoint-{state.global_step}"
@@ -663,10 +669,14 @@ class TRLRun:
                                    train_dataset=grpo_dataset(self.tasks, cfg),
                                    processing_class=tok)
         self.trainer.remove_callback(PrinterCallback)   # log dicts (with timings) stay off stdout
-        self.changes = _StepChanges(self.params)
+        if self.trainer.accelerator.num_processes > 1:
+            raise ValueError("run_trl and TRLRun run on one process: on several, attach "
+                             "`episode_capture(cfg, linears)` to your own GRPOTrainer")
+        self.theta0 = {n: t.to(self.params[n].device) for n, t in self.theta0.items()}
+        self.capture = episode_capture(cfg, self.linears).attach(self.trainer)
+        self.changes = _StepChanges(self.params, self.capture)
         self.changes.theta0 = self.layout.flatten(self.theta0).float()
         self.trainer.add_callback(self.changes)
-        self.capture = episode_capture(cfg, self.linears).attach(self.trainer)
 
 # %% ../nbs/40_lm_rl.ipynb #0e0f0828
 @patch(as_prop=True)
@@ -687,9 +697,11 @@ def sae_trainer(self:TRLRun): return self.capture.sae_trainer
 def history(self:TRLRun)->list:
     "Per step: reward, loss, kept energy and changed fractions (the columns of `GRPORun.history`)."
     logs = {h["step"] - 1: h for h in self.trainer.state.log_history if "reward" in h}
-    return [dict(step=h["step"], reward=logs[h["step"]]["reward"], loss=logs[h["step"]]["loss"],
-                 kept=h["capture/kept_energy"], **ch)
-            for h, ch in zip(self.capture.history, self.changes.rows)]
+    nan = float("nan")
+    return [dict(step=h["step"], reward=logs.get(h["step"], {}).get("reward", nan),
+                 loss=logs.get(h["step"], {}).get("loss", nan), kept=h["capture/kept_energy"],
+                 **self.changes.rows.get(h["step"], {}))
+            for h in self.capture.history]
 
 # %% ../nbs/40_lm_rl.ipynb #f4520795
 @patch(as_prop=True)
@@ -721,6 +733,10 @@ def load_finished(self:TRLRun, ckpt):
         for n, p in self.params.items(): p.copy_(weights[n])
     self.capture.load(ckpt/"shardbook_capture.pt")
     self.changes.rows = torch.load(ckpt/"shardbook_changes.pt", weights_only=False)
+    saved = json.loads((ckpt.parent/"run.json").read_text())
+    if saved["base"]["fingerprint"] != self.base["fingerprint"]:
+        raise ValueError(f"{ckpt.parent} was trained from another base model than the one passed: "
+                         "pass that base model, freshly loaded")
     self.trainer.state = TrainerState.load_from_json(ckpt/"trainer_state.json")
     return self
 
@@ -733,9 +749,11 @@ def trl_path(cfg:RLConfig, folder=None)->Path:
 
 # %% ../nbs/40_lm_rl.ipynb #e8a7eee1
 def _last_checkpoint(folder)->Path|None:
-    "The trainer checkpoint with the most steps in `folder`, or None."
+    "The complete trainer checkpoint (with the capture's files) with the most steps, or None."
     cks = sorted(Path(folder).glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    return cks[-1] if cks else None
+    done = [c for c in cks if (c/"shardbook_capture.pt").exists()
+            and (c/"shardbook_changes.pt").exists()]
+    return done[-1] if done else None
 
 # %% ../nbs/40_lm_rl.ipynb #1dae72d1
 def run_trl(model, tok, cfg:RLConfig, out=None, every:int=4, interrupt_at:int|None=None,
@@ -745,24 +763,27 @@ def run_trl(model, tok, cfg:RLConfig, out=None, every:int=4, interrupt_at:int|No
     out = Path(out) if out is not None else trl_path(cfg)
     run = TRLRun(model, tok, cfg, out, every, report_to, progress, **overrides)
     src = _last_checkpoint(out) if out.exists() else None
-    if src is None and init is not None: src = _last_checkpoint(init)
+    if src is None and init is not None:
+        src = _last_checkpoint(init)
+        if src is None: raise ValueError(f"init={init} holds no finished checkpoint to continue")
     if src is not None:
-        saved = RLConfig.from_dict(json.loads((src.parent/"run.json").read_text()))
-        if not same_run(saved, cfg):
+        saved = json.loads((src.parent/"run.json").read_text())
+        if not same_run(RLConfig.from_dict(saved["cfg"]), cfg):
             raise ValueError(f"{src.parent} holds a run of a different config; use another folder")
+        if saved["base"]["fingerprint"] != run.base["fingerprint"]:
+            raise ValueError(f"{src.parent} was trained from another base model than the one "
+                             "passed: pass that base model, freshly loaded")
         at = int(src.name.split("-")[1])
         if at > cfg.steps:
             raise ValueError(f"checkpoint {src} is at step {at}, past cfg.steps={cfg.steps}")
         if at == cfg.steps: return run.load_finished(src)
     out.mkdir(parents=True, exist_ok=True)
-    (out/"run.json").write_text(json.dumps(asdict(cfg), default=list))
-    if src is not None:
-        run.changes.rows = torch.load(src/"shardbook_changes.pt", weights_only=False)
+    (out/"run.json").write_text(json.dumps(dict(cfg=asdict(cfg), base=run.base), default=list))
     if interrupt_at is not None: run.trainer.add_callback(_StopAt(interrupt_at))
     run.trainer.train(resume_from_checkpoint=str(src) if src is not None else None)
     if interrupt_at is not None and run.step_i == interrupt_at < cfg.steps:
         raise Interrupted(f"interrupted after step {run.step_i}")
-    if run.step_i and not run.capture.buffer.seen:
+    if run.capture.main and run.step_i and not run.capture.buffer.seen:
         raise ValueError(f"no episode of the {len(run.episodes)} in {run.step_i} GRPO steps was "
                          "live (every group's answers got equal rewards): raise cfg.temperature "
                          "or cfg.group_size, or choose tasks the model partly solves")
@@ -788,6 +809,7 @@ def paths_agree(model, tok, cfg:RLConfig, out, seed:int=0,
     b = sample_answers(model, tok, prompts, cfg.group_size, cfg.max_new_tokens, cfg.temperature)
     R = torch.tensor([run.tasks[ts[e]].reward(a, qs[e][1])
                       for e, a in zip(b.episode.tolist(), b.texts)]) if rewards is None else rewards
+    R = R.to(b.episode.device)
     adv = group_advantages(R, b.episode, cfg.scale_std)
     if not adv.any():
         raise ValueError("every group's answers got equal rewards, so both paths' updates are zero "

@@ -25,7 +25,7 @@ def tiny_path(tmp_path_factory):
     tok.save_pretrained(d)
     return str(d)
 
-def trainer(path, out, device="cpu", **kw):
+def trainer(path, out, device="cpu", reward=reward, **kw):
     tok = tiny_tokenizer()
     ds = Dataset.from_list([dict(prompt=f"Q{i}: ", task="ab"[i % 2]) for i in range(16)])
     cfg = dict(per_device_train_batch_size=8, num_generations=4, max_completion_length=6, max_steps=3,
@@ -90,6 +90,36 @@ def test_two_processes_and_resume(tmp_path):
         assert resumed[k] == main[k], k
     for a, b in zip(resumed["sq_norms"], main["sq_norms"]):
         assert (a is None and b is None) or a == pytest.approx(b, rel=1e-6)
+
+def b_earns_nothing(completions, task, **_):
+    "Task 'a' rewards vary within a group; task 'b' groups all get 0, so their advantages are 0."
+    return [float(len(c) % 3) if t == "a" else 0. for c, t in zip(completions, task)]
+
+def test_rows_keep_their_own_gradient(tiny_path, tmp_path):
+    "After TRL shuffles and splits the batch, every row's update is its own: zero-advantage rows get none."
+    t = trainer(tiny_path, tmp_path, reward=b_earns_nothing, gradient_accumulation_steps=2)
+    cap = EpisodeCapture("model.layers.*.mlp.*", unit="completion", rank=None).attach(t)
+    t.train()
+    zero = [e["advantages"][0] == 0 for e in cap.episodes]
+    assert any(zero) and not all(zero)
+    assert [u is None for u in cap.updates] == zero
+    assert all(u is None for e, u in zip(cap.episodes, cap.updates) if e["task"] == "b")
+
+def test_kl_term_makes_zero_advantage_groups_live(tiny_path, tmp_path):
+    "With a KL term a group with equal rewards still moves the policy (after step 1), so it is live."
+    t = trainer(tiny_path, tmp_path, reward=b_earns_nothing, beta=0.5, learning_rate=1e-2)
+    cap = EpisodeCapture("model.layers.*.mlp.*", rank=None).attach(t)
+    t.train()
+    flat = [e for e in cap.episodes if all(a == 0 for a in e["advantages"])]
+    assert flat and all(not e["live"] for e in flat if e["step"] == 0)   # policy = reference
+    assert any(e["live"] for e in flat if e["step"] > 0)
+
+def test_attach_refuses_lm_head_and_bad_label(tiny_path, tmp_path):
+    t = trainer(tiny_path, tmp_path)
+    with pytest.raises(ValueError, match="fused kernel"): EpisodeCapture("lm_head").attach(t)
+    with pytest.raises(ValueError, match="dataset column"): EpisodeCapture("*.mlp.*", label="x").attach(t)
+    t.args.fp16 = True
+    with pytest.raises(ValueError, match="fp16"): EpisodeCapture("*.mlp.*").attach(t)
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda(tiny_path, tmp_path):
