@@ -345,7 +345,7 @@ def on_step_end(self:EpisodeCapture, args, state, control, **kwargs):
 @patch
 def _record(self:EpisodeCapture, unit, metas:list, step:int, live:bool)->dict:
     "The episode record of one unit from its rows' metadata."
-    R = torch.tensor([m["reward"] for m in metas])
+    R = torch.tensor([m["reward"] for m in metas], device="cpu")   # host-side record only
     adv = [m["advantage"] for m in metas]
     base = {"row", "group", "prompt", "completion", "reward", "advantage"}
     rec = {k: v for k, v in metas[0].items() if k not in base}

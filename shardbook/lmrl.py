@@ -808,7 +808,8 @@ def paths_agree(model, tok, cfg:RLConfig, out, seed:int=0,
     torch.manual_seed(seed)
     b = sample_answers(model, tok, prompts, cfg.group_size, cfg.max_new_tokens, cfg.temperature)
     R = torch.tensor([run.tasks[ts[e]].reward(a, qs[e][1])
-                      for e, a in zip(b.episode.tolist(), b.texts)]) if rewards is None else rewards
+                      for e, a in zip(b.episode.tolist(), b.texts)],
+                     device=b.episode.device) if rewards is None else rewards
     R = R.to(b.episode.device)
     adv = group_advantages(R, b.episode, cfg.scale_std)
     if not adv.any():
@@ -833,7 +834,7 @@ def _trl_updates(run:TRLRun, b:Batch, adv:torch.Tensor)->list:
     inputs = dict(prompt_ids=b.input_ids[:, :P], prompt_mask=b.attention_mask[:, :P],
                   completion_ids=b.input_ids[:, P:], completion_mask=b.answer_mask[:, P:],
                   advantages=adv.float(), num_items_in_batch=b.answer_mask.sum(),
-                  shard_row=torch.arange(n))
+                  shard_row=torch.arange(n, device=adv.device))
     run.trainer.model.train()
     run.trainer.current_gradient_accumulation_steps = 1   # set by `train()`; one micro-batch here
     cap._start((), {})
