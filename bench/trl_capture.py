@@ -15,10 +15,9 @@ captured episode holds. Runs alternate (plain, capture, TRLRun, TRLRun, capture,
 """
 import argparse, statistics, tempfile, time, warnings
 import torch, transformers
-from transformers import TrainerCallback, PrinterCallback
-from trl import GRPOTrainer
-from shardbook.lmrl import (EVERYDAY, TRLRun, trl_args, task_reward, grpo_dataset, select_linears,
-                            set_trainable, stop_ids, episode_capture, _checked_tasks)
+from transformers import TrainerCallback
+from shardbook.lmrl import (EVERYDAY, TRLRun, trl_args, grpo_trainer, select_linears, set_trainable,
+                            episode_capture, _checked_tasks)
 from shardbook.models import load_lm
 from dataclasses import replace
 
@@ -37,12 +36,8 @@ def plain(cfg, out, capture=False):
     model, tok = load_lm(cfg.model)
     linears = select_linears(model, cfg.kinds, cfg.layers)
     set_trainable(model, linears)
-    if tok.pad_token is None: tok.pad_token = tok.eos_token
-    model.generation_config.eos_token_id = stop_ids(tok)
-    tasks = _checked_tasks(cfg)
-    t = GRPOTrainer(model=model, reward_funcs=task_reward(tasks), train_dataset=grpo_dataset(tasks, cfg),
-                    args=trl_args(cfg, out, every=10 ** 6, report_to="none", progress=False), processing_class=tok)
-    t.remove_callback(PrinterCallback)
+    t = grpo_trainer(model, tok, cfg, _checked_tasks(cfg),
+                     trl_args(cfg, out, every=10 ** 6, report_to="none", progress=False))
     return t, episode_capture(cfg, linears).attach(t) if capture else None
 
 def trlrun(cfg, out):

@@ -403,13 +403,12 @@ def _train_sae(self:EpisodeCapture)->dict:
 @patch
 def state(self:EpisodeCapture)->dict:
     "Everything the capture holds, to continue exactly."
-    tr = self.sae_trainer
     return dict(layout=self.layout.to_json(), episodes=self.episodes, updates=self.updates,
                 history=self.history,
                 sum_errors=self.sum_errors, labels=self.labels, gens=self._gens,
-                buffer=(list(self.buffer.items), self.buffer.nbytes, self.buffer.seen),
+                buffer=self.buffer.get_state(),
                 gen=self.gen.get_state(), sae=self.sae.state_dict() if self.sae else None,
-                sae_trainer=(tr.opt.state_dict(), tr.step, tr.log) if tr else None)
+                sae_trainer=self.sae_trainer.get_state() if self.sae_trainer else None)
 
 # %% ../nbs/35_capture.ipynb #c08d4371
 @patch
@@ -435,15 +434,12 @@ def load(self:EpisodeCapture, path):
                          "the same patterns to resume it")
     self.episodes, self.updates, self.history = s["episodes"], s["updates"], s["history"]
     self.sum_errors, self.labels, self._gens = s["sum_errors"], s["labels"], s["gens"]
-    items, self.buffer.nbytes, self.buffer.seen = s["buffer"]
-    self.buffer.items.clear()
-    self.buffer.items.extend(items)
+    self.buffer.set_state(s["buffer"])
     self.gen.set_state(s["gen"])
     if s["sae"] is not None and self.sae is None: self._build_sae()
     if self.sae is not None and s["sae"] is not None:
         self.sae.load_state_dict(s["sae"])
-        opt, self.sae_trainer.step, self.sae_trainer.log = s["sae_trainer"]
-        self.sae_trainer.opt.load_state_dict(opt)
+        self.sae_trainer.set_state(s["sae_trainer"])
     return self
 
 # %% ../nbs/35_capture.ipynb #f178d812

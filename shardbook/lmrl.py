@@ -7,7 +7,7 @@ __all__ = ['COUNTRIES', 'WORDS', 'KINDS', 'TOLS', 'EVERYDAY', 'Task', 'make_task
            'n_layers_of', 'select_linears', 'set_trainable', 'stop_ids', 'Batch', 'sample_answers', 'answer_logprobs',
            'group_advantages', 'episode_updates', 'RLConfig', 'same_run', 'changed_fractions', 'Interrupted',
            'pick_episodes', 'GRPORun', 'run_grpo', 'ckpt_path', 'grpo_dataset', 'task_reward', 'trl_args',
-           'episode_capture', 'TRLRun', 'trl_path', 'run_trl', 'paths_agree', 'load_policy', 'grpo_cli']
+           'episode_capture', 'grpo_trainer', 'TRLRun', 'trl_path', 'run_trl', 'paths_agree', 'load_policy', 'grpo_cli']
 
 # %% ../nbs/40_lm_rl.ipynb #e68c6806
 import math, random, re, os, string, hashlib, json, difflib, time
@@ -483,15 +483,14 @@ def _train_sae(self:GRPORun):
 @patch
 def state(self:GRPORun)->dict:
     "Everything needed to continue the run exactly."
-    trainer = None
-    if self.sae: trainer = (self.trainer.opt.state_dict(), self.trainer.step, self.trainer.log)
     return dict(cfg=asdict(self.cfg), base=self.base, step=self.step_i,
                 params={n: p.detach().clone() for n, p in self.params.items()},
                 opt=self.opt.state_dict(), theta0=self.theta0, history=self.history,
                 episodes=self.episodes, updates=self.updates,
-                buffer=(list(self.buffer.items), self.buffer.nbytes, self.buffer.seen),
+                buffer=self.buffer.get_state(),
                 rng=self.rng.getstate(), torch_rng=torch.get_rng_state(), gen=self.gen.get_state(),
-                sae=self.sae.state_dict() if self.sae else None, trainer=trainer)
+                sae=self.sae.state_dict() if self.sae else None,
+                trainer=self.trainer.get_state() if self.sae else None)
 
 # %% ../nbs/40_lm_rl.ipynb #d6852c5d
 @patch
@@ -521,15 +520,13 @@ def load(cls:GRPORun, path, model, tok, steps:int|None=None):
     r.step_i, r.history = s["step"], s["history"]
     r.episodes, r.updates = s["episodes"], s["updates"]
     r.capture.step = r.step_i
-    items, r.buffer.nbytes, r.buffer.seen = s["buffer"]
-    r.buffer.items.extend(items)
+    r.buffer.set_state(s["buffer"])
     r.rng.setstate(s["rng"])
     torch.set_rng_state(s["torch_rng"])
     r.gen.set_state(s["gen"])
     if r.sae:
         r.sae.load_state_dict(s["sae"])
-        opt, r.trainer.step, r.trainer.log = s["trainer"]
-        r.trainer.opt.load_state_dict(opt)
+        r.trainer.set_state(s["trainer"])
     return r
 
 # %% ../nbs/40_lm_rl.ipynb #3dacc240
@@ -647,13 +644,23 @@ def episode_capture(cfg:RLConfig, linears:dict)->EpisodeCapture:
                           sae_lr=cfg.sae_lr, sae_bias=cfg.sae_bias, keep=cfg.keep_updates,
                           seed=cfg.seed)
 
+# %% ../nbs/40_lm_rl.ipynb #68eec037
+def grpo_trainer(model, tok, cfg:RLConfig, tasks:dict, args):
+    "TRL's `GRPOTrainer` on `cfg`'s prompts and task rewards, with `args` (see `trl_args`)."
+    from trl import GRPOTrainer
+    from transformers import PrinterCallback
+    if tok.pad_token is None: tok.pad_token = tok.eos_token
+    model.generation_config.eos_token_id = stop_ids(tok)
+    trainer = GRPOTrainer(model=model, reward_funcs=task_reward(tasks), args=args,
+                          train_dataset=grpo_dataset(tasks, cfg), processing_class=tok)
+    trainer.remove_callback(PrinterCallback)   # log dicts (with timings) stay off stdout
+    return trainer
+
 # %% ../nbs/40_lm_rl.ipynb #ab7e6dc2
 class TRLRun:
     "A GRPO run of `cfg` through TRL's `GRPOTrainer` with an `EpisodeCapture` attached."
     def __init__(self, model, tok, cfg:RLConfig, out, every:int=4, report_to:str="tensorboard",
                  progress:bool=True, **overrides):
-        from trl import GRPOTrainer
-        from transformers import PrinterCallback
         self.model, self.tok, self.cfg, self.out = model, tok, cfg, Path(out)
         self.tasks = _checked_tasks(cfg)
         self.linears = select_linears(model, cfg.kinds, cfg.layers)
@@ -662,13 +669,8 @@ class TRLRun:
         self.layout = Layout.from_named(self.shapes)
         self.theta0 = {n: p.detach().clone() for n, p in self.params.items()}
         self.base = dict(model=cfg.model, fingerprint=_fingerprint(self.theta0))
-        if tok.pad_token is None: tok.pad_token = tok.eos_token
-        model.generation_config.eos_token_id = stop_ids(tok)
-        args = trl_args(cfg, out, every, report_to, progress, **overrides)
-        self.trainer = GRPOTrainer(model=model, reward_funcs=task_reward(self.tasks), args=args,
-                                   train_dataset=grpo_dataset(self.tasks, cfg),
-                                   processing_class=tok)
-        self.trainer.remove_callback(PrinterCallback)   # log dicts (with timings) stay off stdout
+        self.trainer = grpo_trainer(model, tok, cfg, self.tasks,
+                                    trl_args(cfg, out, every, report_to, progress, **overrides))
         if self.trainer.accelerator.num_processes > 1:
             raise ValueError("run_trl and TRLRun run on one process: on several, attach "
                              "`episode_capture(cfg, linears)` to your own GRPOTrainer")
@@ -711,15 +713,8 @@ def step_i(self:TRLRun)->int: return self.trainer.state.global_step
 def buffer(self:TRLRun): return self.capture.buffer
 
 # %% ../nbs/40_lm_rl.ipynb #434d006a
-@patch
-def n_params(self:TRLRun)->int: return sum(p.numel() for p in self.params.values())
-
-# %% ../nbs/40_lm_rl.ipynb #94558607
-@patch
-def restore_base(self:TRLRun):
-    "Put the subset weights back to their values before RL."
-    with torch.no_grad():
-        for n, p in self.params.items(): p.copy_(self.theta0[n])
+# the same subset and the same code as `GRPORun`'s: entries in the subset, and putting it back to θ₀
+TRLRun.n_params, TRLRun.restore_base = GRPORun.n_params, GRPORun.restore_base
 
 # %% ../nbs/40_lm_rl.ipynb #fc06a8da
 @patch

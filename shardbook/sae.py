@@ -915,6 +915,18 @@ def _fail(self:SAETrainer, what, before):
                      "left as before this "
                      f"step. Lower lr (now {self.lr}) or check the scale of the updates")
 
+# %% ../nbs/31_sae.ipynb #90a82e48
+@patch
+def get_state(self:SAETrainer)->tuple:
+    "(Adam's state dict, step, log): what a checkpoint keeps of the trainer (the SAE saves itself)."
+    return self.opt.state_dict(), self.step, self.log
+
+@patch
+def set_state(self:SAETrainer, state:tuple):
+    "Continue from what `get_state` returned."
+    opt, self.step, self.log = state
+    self.opt.load_state_dict(opt)
+
 # %% ../nbs/31_sae.ipynb #e0cc1aed
 @patch
 def fit(self:SAETrainer, data, steps:int, batch_size:int=64)->pd.DataFrame:

@@ -716,3 +716,16 @@ def sample(self:UpdateBuffer, n:int, generator=None)->tuple:
     # drawn on CPU (a CPU generator draws the same on every device); only Python ints leave
     idx = torch.randint(len(self.items), (n,), generator=generator).tolist()
     return self._stack([self.items[i] for i in idx])
+
+# %% ../nbs/30_updates.ipynb #4e1c1b24
+@patch
+def get_state(self:UpdateBuffer)->tuple:
+    "(held items, bytes held, updates seen): what a checkpoint keeps of the buffer."
+    return list(self.items), self.nbytes, self.seen
+
+@patch
+def set_state(self:UpdateBuffer, state:tuple):
+    "Hold exactly what `get_state` returned."
+    items, self.nbytes, self.seen = state
+    self.items.clear()
+    self.items.extend(items)
