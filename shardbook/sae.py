@@ -356,6 +356,22 @@ def bias_flat(self:DenseSAE)->Tensor:
     if not self.has_bias: return self.W_dec.new_zeros(self.W_dec.shape[1])
     return self.b_dec.detach().clone()
 
+# %% ../nbs/31_sae.ipynb #ca2c8754
+@patch
+@torch.no_grad()
+def decoder_gram(self:DenseSAE)->Tensor:
+    "⟨D_i, D_j⟩ for every pair of latents: float64 (n_latents, n_latents)."
+    W = self.W_dec.detach().double()
+    return W @ W.T
+
+# %% ../nbs/31_sae.ipynb #f2f7efbd
+@patch
+@torch.no_grad()
+def decoder_line_energy(self:DenseSAE, i:int, axis:int=0)->dict:
+    """Latent `i`'s decoder norm² per row (`axis=0`) or per column (`axis=1`) of each matrix
+    (needs the layout)."""
+    return {n: t.pow(2).sum(1 - axis) for n, t in self.decoder_dense(i).items() if t.dim() == 2}
+
 # %% ../nbs/31_sae.ipynb #6786e617
 class _FactoredInner(torch.autograd.Function):
     """Σ_rs (A_lᵀU_b)_rs (B_lᵀV_b)_rs = ⟨A_l B_lᵀ, U_b V_bᵀ⟩ for all latents l and updates b.
@@ -810,6 +826,21 @@ def bias_flat(self:LowRankSAE)->Tensor:
     b = self._bias(False)
     ts = {n: b[n][0] @ b[n][1].transpose(1, 2) for n in self.mats} | {n: b[n] for n in self.vecs}
     return self.layout.flatten(ts, batch_shape=(1,))[0]
+
+# %% ../nbs/31_sae.ipynb #fb4ee181
+@patch
+@torch.no_grad()
+def decoder_gram(self:LowRankSAE)->Tensor:
+    """⟨D_i, D_j⟩ for every pair of latents, from the factors (never m × n): float64
+    (n_latents, n_latents)."""
+    G = self.b_enc.new_zeros(self.n_latents, self.n_latents, dtype=torch.float64)
+    for n in self.mats:
+        A, B = self.dec_A[_key(n)].double(), self.dec_B[_key(n)].double()
+        G += _gram_sel(A[None], B[None])[0]
+    for n in self.vecs:
+        D = self.dec_D[_key(n)].double()
+        G += D @ D.T
+    return G
 
 # %% ../nbs/31_sae.ipynb #fe088296
 @patch
