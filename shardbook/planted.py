@@ -16,7 +16,7 @@ from .utils import _need_int, _need_pos, _device_of
 
 # %% auto #0
 __all__ = ['PlantedBandit', 'policy_net', 'rollout', 'advantages', 'reinforce_objective', 'RLRun', 'train_reinforce',
-           'shard_clusters', 'unit_updates']
+           'shard_clusters', 'unit_updates', 'described_episodes']
 
 # %% ../nbs/32_planted.ipynb #1b762f60
 class PlantedBandit(gym.Env):
@@ -311,3 +311,12 @@ def unit_updates(X:Tensor, labels:Tensor, eps:float=1e-8)->tuple:
                          "one label per update")
     # an all-zero batch (equal rewards, zero advantages) is legitimate: it yields no rows
     return X[keep] / n[keep, None], labels[keep]
+
+# %% ../nbs/32_planted.ipynb #a1b177c6
+def described_episodes(run:RLRun, eps:float=1e-8)->pd.DataFrame:
+    "The episodes `unit_updates` keeps, in its order, with `prompt`, `answer` and `reward` columns."
+    keep = (run.updates.norm(dim=1) > eps).cpu().numpy()
+    ep = run.episodes[keep].reset_index(drop=True)
+    return ep.assign(prompt=[f"context {c}" for c in ep.context],
+                     answer=[f"mean action {a:.2f}, return {r:g}"
+                             for a, r in zip(ep.mean_action, ep.ret)], reward=ep.ret)

@@ -828,6 +828,11 @@ def bias_flat(self:LowRankSAE)->Tensor:
     return self.layout.flatten(ts, batch_shape=(1,))[0]
 
 # %% ../nbs/31_sae.ipynb #fb4ee181
+def _gram_pairs(A1, B1, A2, B2):
+    "⟨A1_i B1_iᵀ, A2_j B2_jᵀ⟩ for every pair (i, j) of two sets of factors -> (len(A1), len(A2))."
+    return (torch.einsum('imr,jmq->ijrq', A1, A2)
+            * torch.einsum('inr,jnq->ijrq', B1, B2)).sum((-1, -2))
+
 @patch
 @torch.no_grad()
 def decoder_gram(self:LowRankSAE)->Tensor:
@@ -836,7 +841,8 @@ def decoder_gram(self:LowRankSAE)->Tensor:
     G = self.b_enc.new_zeros(self.n_latents, self.n_latents, dtype=torch.float64)
     for n in self.mats:
         A, B = self.dec_A[_key(n)].double(), self.dec_B[_key(n)].double()
-        G += _gram_sel(A[None], B[None])[0]
+        for i in range(0, self.n_latents, 256):   # (256, n_latents, r, r) products at a time
+            G[i:i + 256] += _gram_pairs(A[i:i + 256], B[i:i + 256], A, B)
     for n in self.vecs:
         D = self.dec_D[_key(n)].double()
         G += D @ D.T

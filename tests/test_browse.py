@@ -3,7 +3,7 @@ opened in headless Chromium by `browse.check_browser`, the same code path that m
 
 Chromium comes from Debian's `chromium` package (`.ci/run` installs it when it is missing and it can); where it
 cannot be had, the Chromium tests are skipped with a message saying so, and the rest still run."""
-import json, re, tempfile
+import json, re, shutil, tempfile
 from pathlib import Path
 import numpy as np, pytest, torch
 from shardbook.browse import (Chromium, MARKER, check_browser, find_chromium, latent_episodes,
@@ -41,7 +41,7 @@ def test_written(browser):
     i = int(browser["C"].ne(0).sum(0).argmax())
     top = latent_episodes(browser["C"], i, 8)[0][0]
     html = (folder/f"latent_{i:05d}.html").read_text()
-    assert "advantage" in html and f"episode {top} " in html
+    assert "advantage" in html and f"update {top} " in html
 
 def test_bad_input_writes_nothing(browser, tmp_path):
     "Each bad input is refused before anything is written."
@@ -72,7 +72,7 @@ def test_in_chromium(browser, tmp_path):
     top = latent_episodes(C, i, 8)[0][0]
     page = chk["texts"][f"latent_{i:05d}.html"]
     line = [l for l in ep.prompt[top].splitlines() if l.strip()][-1].strip()
-    assert line in page and f"episode {top}" in page
+    assert line in page and f"update {top}" in page
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 @needs_chromium
@@ -90,3 +90,21 @@ def test_sorting_and_errors_are_seen(browser, tmp_path):
     assert counts == sorted(counts, reverse=True) and len(counts) == browser["sae"].n_latents
     assert any("undefinedFunction" in e for e in got["errors"])
     assert any("missing.png" in e or "ERR_FILE_NOT_FOUND" in e for e in got["errors"])
+
+@needs_chromium
+def test_dead_links_are_reported(browser, tmp_path):
+    "A latent page that went missing is reported as a dead link (from the index and its neighbours)."
+    folder = tmp_path/"b"
+    shutil.copytree(browser["index"].parent, folder)
+    (folder/"latent_00001.html").unlink()
+    chk = check_browser(folder/"index.html")
+    assert "index.html -> latent_00001.html" in chk["dead"]
+    with pytest.raises(ValueError, match="no page for latent 1"):
+        check_browser(folder/"index.html", png=tmp_path/"x.png", shot=1)
+
+def test_no_chromium_says_what_to_do(monkeypatch):
+    "A Chromium that is not there is a clear error naming what to install or set."
+    monkeypatch.setenv("SHARDBOOK_CHROMIUM", "/nonexistent/chromium")
+    assert find_chromium() is None
+    with pytest.raises(FileNotFoundError, match="SHARDBOOK_CHROMIUM"):
+        Chromium()
