@@ -3,9 +3,8 @@ opened in headless Chromium by `browse.check_browser`, the same code path that m
 
 Chromium comes from Debian's `chromium` package (`.ci/run` installs it when it is missing and it can); where it
 cannot be had, the Chromium tests are skipped with a message saying so, and the rest still run."""
-import json, re, shutil, tempfile
-from pathlib import Path
-import numpy as np, pytest, torch
+import json, shutil
+import pytest, torch
 from shardbook.browse import (Chromium, MARKER, check_browser, find_chromium, latent_episodes,
                               write_browser)
 from shardbook.lmrl import RLConfig, run_trl, tiny_llama, tiny_tokenizer
